@@ -1,0 +1,1 @@
+"""pumpqi: QI figures for implanted intrathecal drug-delivery pumps."""

@@ -1,0 +1,367 @@
+"""Validate contract files and load them into the DuckDB file in one transaction.
+
+Rows in = rows loaded + rows already present + rows quarantined, always.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analytics import store
+from analytics.contract import TABLES, Table
+from analytics.errors import FileFault
+from analytics.identifiers import (
+    PATIENT_ID_PATTERNS,
+    VALUE_PATTERNS,
+    ZIP5,
+    identifier_name_kind,
+    sql_full_match_any,
+)
+from analytics.readers import LINE, RawTable, read_table_file
+from analytics.validation import category_sql, content_hash_sql, lit, q, staging_sql
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """What one file did: the counts printed after each ingest."""
+
+    table: str
+    file: str
+    rows_read: int
+    rows_loaded: int
+    rows_already_present: int
+    rows_quarantined: int
+    skipped_same_file: bool = False
+
+    def line(self) -> str:
+        if self.skipped_same_file:
+            return f"{self.table}: {self.file} was ingested before (same content hash); nothing changed"
+        return (
+            f"{self.table}: {self.file}: {self.rows_read} read = {self.rows_loaded} loaded"
+            f" + {self.rows_already_present} already present + {self.rows_quarantined} quarantined"
+        )
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+# --- file-level checks --------------------------------------------------------------
+
+
+def check_columns(raw: RawTable, table: Table, ignore: Sequence[str]) -> list[str]:
+    """Refuse missing, unknown and identifier-named columns; return the ignored ones present."""
+    label = raw.path.name
+    ignore_n = set(ignore)
+    for name in raw.columns:
+        kind = identifier_name_kind(name)
+        if kind is not None:
+            raise FileFault(
+                label,
+                f"looks like a direct identifier ({kind}); remove it or run `pumpqi deidentify`",
+                name,
+            )
+    for name in table.required:
+        if name not in raw.columns:
+            raise FileFault(label, "required column is missing", name)
+    ignored = []
+    for name in raw.columns:
+        if name in table.names:
+            continue
+        if name in ignore_n:
+            ignored.append(name)
+            continue
+        raise FileFault(
+            label,
+            f"unknown column; the {table.name} table accepts only contract columns"
+            " (pass --ignore-columns to skip it deliberately)",
+            name,
+        )
+    return ignored
+
+
+def check_identifier_values(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, view: str, ignored: list[str]
+) -> None:
+    """Refuse a column any of whose cells is entirely an SSN, phone number or e-mail address.
+
+    Counts only: no value is ever fetched, so none can be echoed.
+    """
+    label = raw.path.name
+    checks: list[tuple[str, str]] = []
+    for name in raw.columns:
+        if name == "notes":
+            continue
+        patterns = PATIENT_ID_PATTERNS if name == "patient_id" else VALUE_PATTERNS
+        checks.append((name, f"max({sql_full_match_any(q(name), patterns)})"))
+    for name in ignored:
+        checks.append(
+            (
+                name + "\x00zip",
+                f"avg(CASE WHEN regexp_full_match(trim({q(name)}), {lit(ZIP5)}) THEN 1.0 ELSE 0.0 END)"
+                f" FILTER (WHERE NULLIF(trim({q(name)}), '') IS NOT NULL)",
+            )
+        )
+    if not checks:
+        return
+    row = con.execute(f"SELECT {', '.join(expr for _, expr in checks)} FROM {q(view)}").fetchall()[
+        0
+    ]
+    for (name, _), value in zip(checks, row, strict=True):
+        if name.endswith("\x00zip"):
+            if value is not None and value >= 0.8:
+                raise FileFault(
+                    label, "values look like ZIP codes (a direct identifier)", name[:-4]
+                )
+        elif value is not None:
+            what = (
+                "patient_id must be a pseudonym"
+                if name == "patient_id"
+                else "values look like a direct identifier"
+            )
+            raise FileFault(label, f"{what} ({value})", name)
+
+
+# --- staging, duplicates and loading -------------------------------------------------
+
+
+def stage_table(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, table: Table, today: dt.date
+) -> None:
+    """Create temp table `stage_<table>` with typed rows, faults, ids and row status.
+
+    `status`: 'fault' (first fault in fault[1]), 'new', 'duplicate', 'conflict', and
+    later 'present' (identical row already in the database).
+    """
+    view = f"raw_{table.name}"
+    con.register(view, raw.data)
+    present = set(raw.data.column_names)
+    typed = staging_sql(table, view, present)
+    hash_expr = content_hash_sql(table)
+    idc = q(table.id_column)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE stage_{table.name} AS
+        WITH typed AS ({typed}),
+        hashed AS (
+            SELECT * EXCLUDE ({idc}), {hash_expr} AS content_hash,
+                   {idc} IS NULL AS id_derived,
+                   coalesce({idc}, {lit(table.id_prefix)} || '-' || substr({hash_expr}, 1, 20)) AS {idc}
+            FROM typed
+        ),
+        grouped AS (
+            SELECT *,
+                   count(DISTINCT content_hash) FILTER (WHERE fault IS NULL)
+                       OVER (PARTITION BY {idc}) AS n_versions,
+                   row_number() OVER (PARTITION BY {idc}, content_hash, fault IS NULL ORDER BY source_line)
+                       AS copy_no
+            FROM hashed
+        )
+        SELECT * EXCLUDE (n_versions, copy_no),
+               CASE WHEN fault IS NOT NULL THEN 'fault'
+                    WHEN n_versions > 1 THEN 'conflict'
+                    WHEN copy_no > 1 THEN 'duplicate'
+                    ELSE 'new' END AS status
+        FROM grouped
+        """,
+        {"today": today},
+    )
+    con.unregister(view)
+
+
+def mark_present(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Compare new rows with the database: identical = present, same id else = conflict."""
+    idc = q(table.id_column)
+    con.execute(
+        f"""
+        UPDATE stage_{table.name} AS s
+        SET status = CASE WHEN t.content_hash = s.content_hash THEN 'present' ELSE 'conflict_db' END
+        FROM {table.name} AS t
+        WHERE s.{idc} = t.{idc} AND s.status IN ('new', 'duplicate')
+        """
+    )
+
+
+QUARANTINE_REASON_SQL = """
+    CASE status
+        WHEN 'fault' THEN fault[2]
+        WHEN 'conflict' THEN 'conflicting duplicate id (rows with this id differ in content)'
+        WHEN 'conflict_db' THEN 'conflicting duplicate id (differs from the row loaded by an earlier ingest)'
+        WHEN 'duplicate' THEN 'duplicate (exact copy of an earlier row of this file)'
+    END
+"""
+
+
+def quarantine_frame(con: duckdb.DuckDBPyConnection, table: Table, raw: RawTable) -> pd.DataFrame:
+    """Every quarantined row of the staged table plus malformed records, by line."""
+    con.register("malformed_rows", raw.malformed)
+    df = con.execute(
+        f"""
+        SELECT {lit(table.name)} AS table_name, $file AS source_file, source_line AS line,
+               CASE WHEN status = 'fault' THEN fault[1] WHEN status LIKE 'conflict%' THEN {lit(table.id_column)} END
+                   AS column_name,
+               {QUARANTINE_REASON_SQL} AS reason, raw_row
+        FROM stage_{table.name}
+        WHERE status IN ('fault', 'conflict', 'conflict_db', 'duplicate')
+        UNION ALL
+        SELECT {lit(table.name)}, $file, {LINE}, NULL, reason, raw FROM malformed_rows
+        ORDER BY line
+        """,
+        {"file": raw.path.name},
+    ).df()
+    con.unregister("malformed_rows")
+    return df
+
+
+def _counts(con: duckdb.DuckDBPyConnection, table: Table, raw: RawTable) -> tuple[int, int, int]:
+    rows = con.execute(
+        f"""SELECT count(*) FILTER (WHERE status = 'new'),
+                   count(*) FILTER (WHERE status = 'present'),
+                   count(*) FILTER (WHERE status NOT IN ('new', 'present'))
+            FROM stage_{table.name}"""
+    ).fetchall()[0]
+    return int(rows[0]), int(rows[1]), int(rows[2]) + raw.malformed.num_rows
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: Table, raw: RawTable, ingest_id: int) -> None:
+    cols = [c.name for c in table.columns]
+    extra = ""
+    extra_cols = ""
+    if table.name == "complications":
+        extra, extra_cols = f", {category_sql('complication')}", ", category"
+    con.execute(
+        f"""
+        INSERT INTO {table.name} ({", ".join(q(c) for c in cols)}{extra_cols},
+                                  id_derived, content_hash, source_file, source_line, ingest_id)
+        SELECT {", ".join(q(c) for c in cols)}{extra}, id_derived, content_hash, $file, source_line, $ingest
+        FROM stage_{table.name} WHERE status = 'new'
+        """,
+        {"file": raw.path.name, "ingest": ingest_id},
+    )
+
+
+# --- public entry points -------------------------------------------------------------
+
+
+def _read_all(
+    files: dict[str, Path | None], ignore: Sequence[str], progress: Progress
+) -> dict[str, RawTable]:
+    """Read every file and make all file-level checks before anything is written."""
+    out: dict[str, RawTable] = {}
+    for name, path in files.items():
+        if path is None:
+            continue
+        progress(f"reading {Path(path).name}")
+        raw = read_table_file(Path(path), name)
+        ignored = check_columns(raw, TABLES[name], ignore)
+        con = duckdb.connect()
+        try:
+            con.register("raw_check", raw.data)
+            check_identifier_values(con, raw, "raw_check", ignored)
+        finally:
+            con.close()
+        out[name] = raw
+    return out
+
+
+def validate_files(
+    visits: Path,
+    complications: Path | None = None,
+    ignore: Sequence[str] = (),
+    today: dt.date | None = None,
+    progress: Progress = _noop,
+) -> tuple[list[TableResult], pd.DataFrame]:
+    """Check files against the contract without loading them: counts and row faults."""
+    today = today or dt.date.today()
+    raws = _read_all({"visits": visits, "complications": complications}, ignore, progress)
+    con = duckdb.connect()
+    try:
+        results, frames = [], []
+        for name, raw in raws.items():
+            table = TABLES[name]
+            progress(f"validating {raw.path.name}")
+            stage_table(con, raw, table, today)
+            new, present, bad = _counts(con, table, raw)
+            results.append(TableResult(name, raw.path.name, raw.rows_read, new, present, bad))
+            frames.append(quarantine_frame(con, table, raw))
+        faults = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return results, faults
+    finally:
+        con.close()
+
+
+def ingest_files(
+    db: Path,
+    visits: Path,
+    complications: Path | None = None,
+    ignore: Sequence[str] = (),
+    today: dt.date | None = None,
+    progress: Progress = _noop,
+) -> list[TableResult]:
+    """Validate and load into `db` in one transaction (see store.writer)."""
+    today = today or dt.date.today()
+    raws = _read_all({"visits": visits, "complications": complications}, ignore, progress)
+    done = _already_ingested(db, raws)
+    results: list[TableResult] = [
+        TableResult(n, raws[n].path.name, raws[n].rows_read, 0, 0, 0, skipped_same_file=True)
+        for n in done
+    ]
+    todo = {n: r for n, r in raws.items() if n not in done}
+    if not todo:
+        return results
+    with store.writer(db) as con:
+        ingest_id = int(
+            con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
+        )
+        now = dt.datetime.now().replace(microsecond=0)
+        for name, raw in todo.items():
+            table = TABLES[name]
+            progress(f"validating {raw.path.name}")
+            stage_table(con, raw, table, today)
+            mark_present(con, table)
+            progress(f"loading {raw.path.name}")
+            _insert(con, table, raw, ingest_id)
+            qdf = quarantine_frame(con, table, raw)
+            con.register("q_new", qdf)
+            con.execute(
+                "INSERT INTO quarantine SELECT $i, table_name, source_file, line, column_name, reason, raw_row FROM q_new",
+                {"i": ingest_id},
+            )
+            con.unregister("q_new")
+            new, present, bad = _counts(con, table, raw)
+            res = TableResult(name, raw.path.name, raw.rows_read, new, present, bad)
+            assert res.rows_read == new + present + bad, "row accounting broke"
+            con.execute(
+                "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    ingest_id,
+                    name,
+                    raw.path.name,
+                    raw.sha256,
+                    raw.rows_read,
+                    new,
+                    present,
+                    bad,
+                    now,
+                    store.package_version(),
+                ],
+            )
+            results.append(res)
+    return results
+
+
+def _already_ingested(db: Path, raws: dict[str, RawTable]) -> set[str]:
+    if not Path(db).exists():
+        return set()
+    with store.reader(db) as con:
+        rows = con.execute("SELECT DISTINCT table_name, content_hash FROM ingest_log").fetchall()
+    seen = {(t, h) for t, h in rows}
+    return {n for n, r in raws.items() if (n, r.sha256) in seen}

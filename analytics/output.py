@@ -1,0 +1,33 @@
+"""Printing tidy tables: CSV (default) or JSON, to stdout or a file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def _jsonable(df: pd.DataFrame) -> list[dict[str, object]]:
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    records: list[dict[str, object]] = json.loads(out.to_json(orient="records", date_format="iso"))
+    return records
+
+
+def render_table(df: pd.DataFrame, fmt: str = "csv") -> str:
+    """The table as CSV (ISO dates, empty for missing) or a JSON list of row objects."""
+    if fmt == "json":
+        return json.dumps(_jsonable(df), indent=1, ensure_ascii=False) + "\n"
+    return df.to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n")
+
+
+def print_table(df: pd.DataFrame, fmt: str = "csv", out: str | Path | None = None) -> None:
+    text = render_table(df, fmt)
+    if out is None or str(out) == "-":
+        sys.stdout.write(text)
+    else:
+        Path(out).write_text(text, encoding="utf-8")

@@ -1,0 +1,159 @@
+"""The DuckDB file: schema, version check, read-only readers and atomic writers.
+
+Design (so that readers are never blocked by an ingest, and a killed ingest
+changes nothing):
+
+* Readers open short-lived **read-only** connections (`reader()`).
+* A writer (`writer()`) takes an exclusive `flock` on `DB.lock` (released by the
+  kernel even on SIGKILL), copies `DB` to a temporary file beside it, writes
+  there inside one transaction, checkpoints and closes it, fsyncs it and
+  `os.replace`s it over `DB` -- an atomic rename. Readers that had the old file
+  open keep reading the old inode; new readers see the new file. A writer that
+  dies leaves only its temporary file, which the next writer removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from analytics.errors import PumpqiError, SchemaVersionError
+
+SCHEMA_VERSION = 1
+TMP_MARK = ".pumpqi-tmp-"
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pumpqi")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def schema_sql() -> str:
+    return resources.files("analytics").joinpath("sql/schema.sql").read_text(encoding="utf-8")
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(schema_sql())
+    con.execute(
+        "INSERT INTO pumpqi_meta VALUES ('schema_version', ?), ('created_by', ?)",
+        [str(SCHEMA_VERSION), package_version()],
+    )
+
+
+def check_version(con: duckdb.DuckDBPyConnection, label: str) -> None:
+    try:
+        row = con.execute("SELECT value FROM pumpqi_meta WHERE key = 'schema_version'").fetchall()
+    except duckdb.CatalogException:
+        raise SchemaVersionError(f"{label}: not a pumpqi database (no pumpqi_meta table)") from None
+    found = int(row[0][0]) if row else 0
+    if found < SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"{label}: written by an older pumpqi (schema {found}, this version reads {SCHEMA_VERSION});"
+            " re-create it by ingesting the source files into a new database file"
+        )
+    if found > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"{label}: written by a newer pumpqi (schema {found}, this version reads {SCHEMA_VERSION});"
+            " upgrade pumpqi"
+        )
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise PumpqiError(
+            f"{path.name}: cannot open the database ({str(exc).splitlines()[0][:200]})"
+        ) from None
+    except duckdb.Error as exc:
+        raise PumpqiError(
+            f"{path.name}: not a readable DuckDB database ({type(exc).__name__})"
+        ) from None
+
+
+@contextlib.contextmanager
+def reader(db: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection to a pumpqi database."""
+    path = Path(db)
+    if not path.exists():
+        raise PumpqiError(
+            f"{path.name}: database not found; create it with `pumpqi ingest --db {path.name} ...`"
+        )
+    con = _connect(path, read_only=True)
+    try:
+        check_version(con, path.name)
+        yield con
+    finally:
+        con.close()
+
+
+def _clean_stale_temporaries(path: Path) -> None:
+    for p in path.parent.glob(f".{path.name}{TMP_MARK}*"):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+@contextlib.contextmanager
+def writer(db: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection on a private copy that replaces `db` atomically on success.
+
+    Everything done inside the block lands together or not at all.
+    """
+    path = Path(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".lock")
+    with open(lock_path, "a+b") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PumpqiError(
+                f"{path.name}: another ingest is writing this database; try again when it ends"
+            ) from None
+        _clean_stale_temporaries(path)
+        tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
+        try:
+            if path.exists():
+                shutil.copyfile(path, tmp)
+                con = _connect(tmp, read_only=False)
+                try:
+                    check_version(con, path.name)
+                except BaseException:
+                    con.close()
+                    raise
+            else:
+                con = _connect(tmp, read_only=False)
+                create_schema(con)
+            try:
+                con.execute("BEGIN TRANSACTION")
+                yield con
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        finally:
+            for p in (tmp, tmp.with_name(tmp.name + ".wal")):
+                with contextlib.suppress(OSError):
+                    p.unlink()

@@ -1,0 +1,168 @@
+"""Row validation as SQL generated from the contract (set-based, one pass per table).
+
+`staging_sql` turns a registered Arrow table of text cells into typed columns plus
+`fault_column` / `fault_reason` for the first fault of each row, a `raw_row` JSON of
+the cells as read (identifier-like notes redacted) and a `content_hash`.
+"""
+
+from __future__ import annotations
+
+from analytics.contract import (
+    BOOLEAN_FALSE,
+    BOOLEAN_TRUE,
+    COMPLICATION_CATEGORIES,
+    EARLIEST_DATE,
+    Column,
+    Table,
+)
+from analytics.identifiers import NOTES_PATTERNS, sql_contains_any
+from analytics.readers import LINE
+
+REDACTED = "[redacted: identifier-like text]"
+
+
+def q(identifier: str) -> str:
+    """Quote an SQL identifier (column names come from the contract or a checked header)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    """An SQL literal for a fixed contract value (never for user data)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _cell(col: Column, present: set[str]) -> str:
+    if col.name not in present:
+        return "CAST(NULL AS VARCHAR)"
+    return f"NULLIF(trim({q(col.name)}), '')"
+
+
+def _enum_norm(expr: str) -> str:
+    return f"regexp_replace(lower({expr}), '[ -]+', '_', 'g')"
+
+
+def _date_expr(expr: str) -> str:
+    return (
+        f"CASE WHEN regexp_full_match({expr}, '\\d{{4}}-\\d{{2}}-\\d{{2}}([T ].*)?') "
+        f"THEN TRY_CAST(substr({expr}, 1, 10) AS DATE) END"
+    )
+
+
+def _typed(col: Column, cell: str) -> str:
+    if col.kind == "date":
+        return _date_expr(cell)
+    if col.kind in ("number", "integer"):
+        return f"TRY_CAST({cell} AS DOUBLE)"
+    if col.kind == "enum":
+        return _enum_norm(cell)
+    if col.kind == "boolean":
+        t = ", ".join(lit(v) for v in BOOLEAN_TRUE)
+        f = ", ".join(lit(v) for v in BOOLEAN_FALSE)
+        return (
+            f"CASE WHEN lower({cell}) IN ({t}) THEN TRUE WHEN lower({cell}) IN ({f}) THEN FALSE END"
+        )
+    if col.name == "drug":
+        return f"regexp_replace(lower({cell}), '\\s*\\+\\s*', '+', 'g')"
+    return cell
+
+
+def _faults(col: Column, cell: str, typed: str, table: Table) -> list[tuple[str, str]]:
+    """(condition, reason) pairs for one column, in the order they are tested."""
+    out: list[tuple[str, str]] = []
+    if col.required:
+        out.append((f"{cell} IS NULL", "missing required value"))
+    if col.kind in ("text", "enum"):
+        out.append(
+            (f"length({cell}) > {col.max_chars}", f"text longer than {col.max_chars} characters")
+        )
+    if col.kind == "date":
+        out.append(
+            (f"{cell} IS NOT NULL AND {typed} IS NULL", "unparseable date (expected YYYY-MM-DD)")
+        )
+        out.append((f"{typed} < DATE {lit(EARLIEST_DATE)}", "date before 1980"))
+        if col.name == table.date_column:
+            out.append((f"{typed} > $today", "date after today"))
+    elif col.kind in ("number", "integer"):
+        out.append((f"{cell} IS NOT NULL AND {typed} IS NULL", "not a number"))
+        out.append((f"{typed} IS NOT NULL AND NOT isfinite({typed})", "not a finite number"))
+        lo_op = "<=" if col.min_exclusive else "<"
+        bounds = f"{'above' if col.min_exclusive else 'from'} {col.minimum:g} to {col.maximum:g}"
+        out.append(
+            (
+                f"{typed} {lo_op} {col.minimum!r} OR {typed} > {col.maximum!r}",
+                f"out of range (allowed {bounds})",
+            )
+        )
+        if col.kind == "integer":
+            out.append((f"{typed} <> floor({typed})", "not a whole number"))
+    elif col.kind == "enum":
+        allowed = ", ".join(lit(v) for v in col.values)
+        out.append((f"{typed} NOT IN ({allowed})", "unknown value"))
+    elif col.kind == "boolean":
+        out.append(
+            (f"{cell} IS NOT NULL AND {typed} IS NULL", "not a boolean (true/false/yes/no/1/0)")
+        )
+    if col.name == "notes":
+        out.append(
+            (
+                f"{sql_contains_any(cell, NOTES_PATTERNS)} IS NOT NULL",
+                "identifier-like text in notes",
+            )
+        )
+    return out
+
+
+def staging_sql(table: Table, source: str, present: set[str]) -> str:
+    """SELECT producing the staged rows of `source` (a registered Arrow table)."""
+    cells = {c.name: _cell(c, present) for c in table.columns}
+    typed = {c.name: _typed(c, cells[c.name]) for c in table.columns}
+    when_clauses: list[str] = []
+    for col in table.columns:
+        for cond, reason in _faults(col, cells[col.name], typed[col.name], table):
+            when_clauses.append(f"WHEN {cond} THEN [{lit(col.name)}, {lit(reason)}]")
+    fault = "CASE " + " ".join(when_clauses) + " END"
+
+    select_typed: list[str] = []
+    for col in table.columns:
+        expr = typed[col.name]
+        if col.kind == "integer":
+            expr = f"CAST({expr} AS INTEGER)"
+        if col.kind in ("number", "integer", "date", "boolean"):
+            expr = f"TRY_CAST({expr} AS {col.sql_type})"
+        if table.name == "visits" and col.name == "site":
+            expr = f"coalesce({expr}, 'main')"
+        select_typed.append(f"{expr} AS {q(col.name)}")
+
+    raw_items = []
+    for name in sorted(present):
+        if name == LINE:
+            continue
+        value = q(name)
+        if name == "notes":
+            value = f"CASE WHEN {sql_contains_any(q(name), NOTES_PATTERNS)} IS NOT NULL THEN {lit(REDACTED)} ELSE {q(name)} END"
+        raw_items.append(f"{lit(name)}: {value}")
+    raw = "to_json({" + ", ".join(raw_items) + "})::VARCHAR"
+    return f"""
+        SELECT {", ".join(select_typed)},
+               {LINE} AS source_line,
+               {fault} AS fault,
+               {raw} AS raw_row
+        FROM {q(source)}
+    """
+
+
+def content_hash_sql(table: Table) -> str:
+    """md5 over every contract column but the id, as canonical text (typed values)."""
+    parts = [
+        f"coalesce(CAST({q(c.name)} AS VARCHAR), chr(0))"
+        for c in table.columns
+        if c.name != table.id_column
+    ]
+    return "md5(concat_ws(chr(31), " + ", ".join(parts) + "))"
+
+
+def category_sql(code_expr: str) -> str:
+    whens = " ".join(
+        f"WHEN {lit(code)} THEN {lit(cat)}" for code, cat in COMPLICATION_CATEGORIES.items()
+    )
+    return f"CASE {code_expr} {whens} END"

@@ -1,0 +1,68 @@
+"""Property: rows in = loaded + already present + quarantined, for any mix of rows."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analytics.ingest import ingest_files
+from analytics.store import reader
+from tests.conftest import VISIT_HEADER, write_csv
+
+GOOD = ["p1", "2024-01-05", "refill", None, "A", "SynchroMed II", "20", "baclofen", "2", "0.4", "18", ""]
+SENTINEL_PHONE = "555-867-5309"
+MUTATIONS = [
+    ("visit_date", "2024-02-31"),
+    ("visit_date", "03/04/2024"),
+    ("visit_type", "refilll"),
+    ("volume_added_ml", "-2"),
+    ("volume_added_ml", "1e308"),
+    ("daily_dose_mg", "NaN"),
+    ("reservoir_ml", "abc"),
+    ("patient_id", ""),
+    ("notes", f"called {SENTINEL_PHONE}"),
+    ("notes", "x" * 5000),
+    ("notes", "'; DROP TABLE visits; --"),
+    ("site", "B"),
+    ("visit_type", " Follow-Up "),
+]
+
+row_strategy = st.tuples(
+    st.integers(min_value=0, max_value=20),  # patient
+    st.integers(min_value=1, max_value=28),  # day
+    st.one_of(st.none(), st.sampled_from(range(len(MUTATIONS)))),
+    st.booleans(),  # give an explicit id
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(row_strategy, min_size=1, max_size=40), reingest_half=st.booleans())
+def test_rows_in_equal_loaded_plus_present_plus_quarantined(rows, reingest_half) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        out_rows = []
+        for i, (patient, day, mutation, explicit_id) in enumerate(rows):
+            r = list(GOOD)
+            r[0] = f"p{patient}"
+            r[1] = f"2024-01-{day:02d}"
+            r[3] = f"id{i % 7}" if explicit_id else None
+            if mutation is not None:
+                col, val = MUTATIONS[mutation]
+                r[VISIT_HEADER.index(col)] = val
+            out_rows.append(r)
+        db = tmp / "p.duckdb"
+        if reingest_half:
+            ingest_files(db, write_csv(tmp / "first.csv", VISIT_HEADER, out_rows[: len(out_rows) // 2]))
+        (res,) = ingest_files(db, write_csv(tmp / "visits.csv", VISIT_HEADER, out_rows))
+        assert res.rows_read == len(out_rows)
+        assert res.rows_read == res.rows_loaded + res.rows_already_present + res.rows_quarantined
+        with reader(db) as con:
+            (q,) = con.execute(
+                "SELECT count(*) FROM quarantine WHERE source_file = 'visits.csv'"
+            ).fetchall()[0]
+            raw = " ".join(r[0] or "" for r in con.execute("SELECT raw_row FROM quarantine").fetchall())
+        assert q == res.rows_quarantined
+        assert SENTINEL_PHONE not in raw, "identifier-like notes are redacted in quarantine"
