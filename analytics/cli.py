@@ -66,6 +66,17 @@ def friendly(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("pumpqi: interrupted; nothing was changed", err=True)
             sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so in one line, without data values
+            if debug:
+                raise
+            click.echo(
+                f"pumpqi: internal error ({type(exc).__name__}); nothing was changed."
+                " Run again with --debug for details and report it.",
+                err=True,
+            )
+            sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
 
@@ -180,6 +191,120 @@ def ingest(
         click.echo(r.line())
 
 
+def config_option(func: F) -> F:
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="TOML file overriding the metric configuration (see `pumpqi config`).",
+    )(func)
+
+
+def as_of_option(func: F) -> F:
+    return click.option(
+        "--as-of",
+        "as_of",
+        default=None,
+        metavar="DATE",
+        help="Data cut-off (default: the latest visit or report date).",
+    )(func)
+
+
+@main.command()
+@db_option
+@as_of_option
+@config_option
+@click.option(
+    "--detail", is_flag=True, help="Add the values in force, volumes, caps and residual checks."
+)
+@output_options
+@friendly
+def refills(
+    db: str, as_of: str | None, config_file: str | None, detail: bool, fmt: str, out: str | None
+) -> None:
+    """One row per fill: due date and source, empty date, next fill, status, days late, dry days.
+
+    Example: pumpqi refills --db pumps.duckdb --as-of 2026-10-31 --out refills.csv
+    """
+    from analytics.config import load_config
+    from analytics.output import print_table
+    from analytics.refills import refills as refills_table
+    from analytics.store import reader
+
+    config = load_config(config_file)
+    with reader(db) as con:
+        df = refills_table(con, parse_date(as_of, "--as-of"), config, detail=detail)
+    print_table(df, fmt, out)
+
+
+@main.command()
+@db_option
+@as_of_option
+@config_option
+@click.option(
+    "--by",
+    type=click.Choice(["site", "drug", "pump_model", "indication"]),
+    default=None,
+    help="One row per month and group.",
+)
+@click.option("--from", "month_from", default=None, metavar="YYYY-MM", help="First month shown.")
+@click.option("--to", "month_to", default=None, metavar="YYYY-MM", help="Last month shown.")
+@click.option(
+    "--level",
+    type=click.FloatRange(0.5, 0.999),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of the rate intervals.",
+)
+@output_options
+@friendly
+def metrics(
+    db: str,
+    as_of: str | None,
+    config_file: str | None,
+    by: str | None,
+    month_from: str | None,
+    month_to: str | None,
+    level: float,
+    fmt: str,
+    out: str | None,
+) -> None:
+    """One row per month (and group): exposure, refill timeliness, complication rates.
+
+    Example: pumpqi metrics --db pumps.duckdb --by site --from 2026-01 --to 2026-10
+    """
+    from analytics.config import load_config
+    from analytics.metrics import monthly_metrics
+    from analytics.output import print_table
+    from analytics.store import reader
+
+    config = load_config(config_file)
+    with reader(db) as con:
+        df = monthly_metrics(
+            con, parse_date(as_of, "--as-of"), by, month_from, month_to, config, level
+        )
+    print_table(df, fmt, out)
+
+
+@main.command("config")
+@config_option
+@output_options
+@friendly
+def config_cmd(config_file: str | None, fmt: str, out: str | None) -> None:
+    """Print the effective metric configuration (defaults from METRICS.md, or your TOML file).
+
+    Example: pumpqi config --config site.toml
+    """
+    import pandas as pd
+
+    from analytics.config import load_config
+    from analytics.output import print_table
+
+    rows = load_config(config_file).table()
+    print_table(pd.DataFrame(rows, columns=["setting", "value", "meaning"]), fmt, out)
+
+
 def _split(value: str) -> list[str]:
     from analytics.contract import normalise_name
 
@@ -188,6 +313,10 @@ def _split(value: str) -> list[str]:
 
 # --- commands defined in their own modules (one line each) ---------------------------
 # COMMAND REGISTRATIONS (keep one line per command module)
+
+from analytics.cli_deidentify import deidentify  # noqa: E402, I001
+
+main.add_command(deidentify)
 
 
 if __name__ == "__main__":  # pragma: no cover

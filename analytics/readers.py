@@ -304,7 +304,12 @@ def _as_text_table(table: pa.Table, first_line: int) -> pa.Table:
     names = _normalised_header([str(n) for n in table.column_names])
     arrays = []
     for col in table.columns:
-        if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type) or pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        if (
+            pa.types.is_timestamp(col.type)
+            or pa.types.is_date(col.type)
+            or pa.types.is_string(col.type)
+            or pa.types.is_large_string(col.type)
+        ):
             arrays.append(col.cast(pa.string()))
         elif pa.types.is_null(col.type):
             arrays.append(pa.nulls(len(col), pa.string()))
@@ -337,7 +342,8 @@ def _read_excel(path: Path, table_name: str) -> pa.Table:
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
         sheet = next(
-            (s for s in book.sheet_names if normalise_name(str(s)) == table_name), book.sheet_names[0]
+            (s for s in book.sheet_names if normalise_name(str(s)) == table_name),
+            book.sheet_names[0],
         )
         frame = pd.read_excel(book, sheet_name=sheet, dtype=object, header=0)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook

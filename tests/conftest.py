@@ -9,13 +9,29 @@ from pathlib import Path
 import pytest
 
 VISIT_HEADER = [
-    "patient_id", "visit_date", "visit_type", "visit_id", "site", "pump_model", "reservoir_ml", "drug",
-    "concentration_mg_ml", "daily_dose_mg", "volume_added_ml", "notes",
+    "patient_id",
+    "visit_date",
+    "visit_type",
+    "visit_id",
+    "site",
+    "pump_model",
+    "reservoir_ml",
+    "drug",
+    "concentration_mg_ml",
+    "daily_dose_mg",
+    "volume_added_ml",
+    "notes",
 ]
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], *,
-              delimiter: str = ",", encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path,
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+) -> Path:
     with path.open("w", newline="", encoding=encoding) as f:
         w = csv.writer(f, delimiter=delimiter)
         w.writerow(header)
@@ -26,7 +42,9 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]
 
 @pytest.fixture
 def make_csv(tmp_path: Path) -> Callable[..., Path]:
-    def _make(name: str, header: Sequence[str], rows: Sequence[Sequence[object]], **kw: object) -> Path:
+    def _make(
+        name: str, header: Sequence[str], rows: Sequence[Sequence[object]], **kw: object
+    ) -> Path:
         return write_csv(tmp_path / name, header, rows, **kw)  # type: ignore[arg-type]
 
     return _make
@@ -34,7 +52,20 @@ def make_csv(tmp_path: Path) -> Callable[..., Path]:
 
 def good_visit_rows() -> list[list[object]]:
     return [
-        ["pa1", "2024-01-05", "implant", "v1", "A", "SynchroMed II", 20, "baclofen", 2, 0.4, 20, ""],
+        [
+            "pa1",
+            "2024-01-05",
+            "implant",
+            "v1",
+            "A",
+            "SynchroMed II",
+            20,
+            "baclofen",
+            2,
+            0.4,
+            20,
+            "",
+        ],
         ["pa1", "2024-03-01", "refill", "v2", "A", "", "", "", "", "", 19, "routine"],
         ["pa2", "2024-02-10", "implant", "v3", "B", "Prometra II", 40, "morphine", 25, 5, 40, ""],
     ]

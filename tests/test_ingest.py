@@ -45,13 +45,22 @@ def run(*args: str) -> tuple[int, str, str]:
         (lambda h: [*h, "MRN"], "mrn", "direct identifier (record number)"),
         (lambda h: [*h, "DOB"], "dob", "direct identifier (birth date)"),
         (lambda h: [*h, "zip code"], "zip_code", "direct identifier (ZIP code)"),
-        (lambda h: [*h, "Pump Serial"], "pump_serial", "direct identifier (device serial or lot number)"),
+        (
+            lambda h: [*h, "Pump Serial"],
+            "pump_serial",
+            "direct identifier (device serial or lot number)",
+        ),
         (lambda h: [*h, "E-mail"], "e_mail", "direct identifier (e-mail address)"),
     ],
 )
-def test_column_refusals_name_file_and_column(tmp_path: Path, header_change, column, reason) -> None:
+def test_column_refusals_name_file_and_column(
+    tmp_path: Path, header_change, column, reason
+) -> None:
     header = header_change(VISIT_HEADER)
-    rows = [[*r, "x"][: len(header)] if len(header) > len(r) else r[: len(header)] for r in good_visit_rows()]
+    rows = [
+        [*r, "x"][: len(header)] if len(header) > len(r) else r[: len(header)]
+        for r in good_visit_rows()
+    ]
     rows = [r + ["x"] * (len(header) - len(r)) for r in rows]
     path = write_csv(tmp_path / "visits.csv", header, rows)
     db = tmp_path / "q.duckdb"
@@ -151,7 +160,9 @@ def test_parquet_and_excel_read_like_csv(tmp_path: Path) -> None:
         (res,) = ingest_files(db, tmp_path / name)
         assert (res.rows_loaded, res.rows_quarantined) == (3, 0), name
         with reader(db) as con:
-            got = con.execute("SELECT visit_date, reservoir_ml FROM visits ORDER BY visit_id").fetchall()
+            got = con.execute(
+                "SELECT visit_date, reservoir_ml FROM visits ORDER BY visit_id"
+            ).fetchall()
         assert got[0] == (dt.date(2024, 1, 5), 20.0)
 
 
@@ -165,7 +176,20 @@ def test_quarantine_reasons_and_lines(tmp_path: Path) -> None:
         ["pa3", "2024-04-02", "refill", "v6", "A", "", "", "", "", "", -3, ""],  # line 7
         ["pa3", "1979-12-31", "refill", "v7", "A", "", "", "", "", "", 10, ""],  # line 8
         ["pa3", "2099-01-01", "refill", "v8", "A", "", "", "", "", "", 10, ""],  # line 9
-        ["pa3", "2024-04-03", "refill", "v9", "A", "", "", "", "", "", 10, "ring 555-201-3344"],  # 10
+        [
+            "pa3",
+            "2024-04-03",
+            "refill",
+            "v9",
+            "A",
+            "",
+            "",
+            "",
+            "",
+            "",
+            10,
+            "ring 555-201-3344",
+        ],  # 10
         ["pa3", "2024-04-04", "refill", "v10", "A", "", 250, "", "", "", 10, ""],  # line 11
         ["pa3", "2024-04-05", "refill", "v11", "A", "", "", "", "abc", "", 10, ""],  # line 12
     ]
@@ -257,7 +281,12 @@ def test_overlapping_extract_loads_only_new_rows(tmp_path: Path) -> None:
     conflict = list(rows[0])
     conflict[10] = 18
     (res,) = ingest_files(db, write_csv(tmp_path / "feb.csv", VISIT_HEADER, [*rows[1:], conflict]))
-    assert (res.rows_read, res.rows_loaded, res.rows_already_present, res.rows_quarantined) == (3, 1, 1, 1)
+    assert (res.rows_read, res.rows_loaded, res.rows_already_present, res.rows_quarantined) == (
+        3,
+        1,
+        1,
+        1,
+    )
     with reader(db) as con:
         q = con.execute("SELECT reason, line FROM quarantine").fetchall()
         vol = con.execute("SELECT volume_added_ml FROM visits WHERE visit_id='v1'").fetchall()
@@ -265,11 +294,17 @@ def test_overlapping_extract_loads_only_new_rows(tmp_path: Path) -> None:
     assert vol == [(20.0,)], "a conflict never overwrites"
 
 
-def test_failure_half_way_leaves_database_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_half_way_leaves_database_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "x.duckdb"
     ingest_files(db, write_csv(tmp_path / "jan.csv", VISIT_HEADER, good_visit_rows()[:2]))
     before = db_digest(db)
-    comp = write_csv(tmp_path / "c.csv", ["patient_id", "report_date", "complication"], [["pa1", "2024-02-01", "csf_leak"]])
+    comp = write_csv(
+        tmp_path / "c.csv",
+        ["patient_id", "report_date", "complication"],
+        [["pa1", "2024-02-01", "csf_leak"]],
+    )
 
     def boom(*_a: object, **_k: object) -> None:
         raise KeyboardInterrupt
@@ -286,22 +321,38 @@ def test_complications_get_category(tmp_path: Path) -> None:
     comp = write_csv(
         tmp_path / "c.csv",
         ["patient_id", "report_date", "complication", "serious", "severity"],
-        [["pa1", "2024-02-01", "CSF leak", "yes", "Mild"], ["pa1", "2024-02-03", "pocket-fill", "0", ""],
-         ["pa1", "2024-02-03", "bruise", "0", ""], ["pa1", "2024-02-04", "granuloma", "maybe", ""]],
+        [
+            ["pa1", "2024-02-01", "CSF leak", "yes", "Mild"],
+            ["pa1", "2024-02-03", "pocket-fill", "0", ""],
+            ["pa1", "2024-02-03", "bruise", "0", ""],
+            ["pa1", "2024-02-04", "granuloma", "maybe", ""],
+        ],
     )
     _, res = ingest_files(db, write_csv(tmp_path / "v.csv", VISIT_HEADER, good_visit_rows()), comp)
     assert (res.rows_loaded, res.rows_quarantined) == (2, 2)
     with reader(db) as con:
-        got = con.execute("SELECT complication, category, serious, severity FROM complications ORDER BY report_date").fetchall()
-    assert got == [("csf_leak", "wound", True, "mild"), ("pocket_fill", "refill error", False, None)]
+        got = con.execute(
+            "SELECT complication, category, serious, severity FROM complications ORDER BY report_date"
+        ).fetchall()
+    assert got == [
+        ("csf_leak", "wound", True, "mild"),
+        ("pocket_fill", "refill error", False, None),
+    ]
 
 
 def test_old_schema_gets_clear_message(tmp_path: Path) -> None:
     db = tmp_path / "old.duckdb"
     con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE pumpqi_meta (key VARCHAR, value VARCHAR); INSERT INTO pumpqi_meta VALUES ('schema_version', '0')")
+    con.execute(
+        "CREATE TABLE pumpqi_meta (key VARCHAR, value VARCHAR); INSERT INTO pumpqi_meta VALUES ('schema_version', '0')"
+    )
     con.close()
     with pytest.raises(SchemaVersionError, match="older pumpqi"), reader(db):
         pass
-    code, _, err = run("ingest", "--db", str(db), str(write_csv(tmp_path / "v.csv", VISIT_HEADER, good_visit_rows())))
+    code, _, err = run(
+        "ingest",
+        "--db",
+        str(db),
+        str(write_csv(tmp_path / "v.csv", VISIT_HEADER, good_visit_rows())),
+    )
     assert code == 2 and "older pumpqi" in err

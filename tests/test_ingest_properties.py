@@ -12,7 +12,20 @@ from analytics.ingest import ingest_files
 from analytics.store import reader
 from tests.conftest import VISIT_HEADER, write_csv
 
-GOOD = ["p1", "2024-01-05", "refill", None, "A", "SynchroMed II", "20", "baclofen", "2", "0.4", "18", ""]
+GOOD = [
+    "p1",
+    "2024-01-05",
+    "refill",
+    None,
+    "A",
+    "SynchroMed II",
+    "20",
+    "baclofen",
+    "2",
+    "0.4",
+    "18",
+    "",
+]
 SENTINEL_PHONE = "555-867-5309"
 MUTATIONS = [
     ("visit_date", "2024-02-31"),
@@ -38,7 +51,9 @@ row_strategy = st.tuples(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=st.lists(row_strategy, min_size=1, max_size=40), reingest_half=st.booleans())
 def test_rows_in_equal_loaded_plus_present_plus_quarantined(rows, reingest_half) -> None:
     with tempfile.TemporaryDirectory() as d:
@@ -55,7 +70,9 @@ def test_rows_in_equal_loaded_plus_present_plus_quarantined(rows, reingest_half)
             out_rows.append(r)
         db = tmp / "p.duckdb"
         if reingest_half:
-            ingest_files(db, write_csv(tmp / "first.csv", VISIT_HEADER, out_rows[: len(out_rows) // 2]))
+            ingest_files(
+                db, write_csv(tmp / "first.csv", VISIT_HEADER, out_rows[: len(out_rows) // 2])
+            )
         (res,) = ingest_files(db, write_csv(tmp / "visits.csv", VISIT_HEADER, out_rows))
         assert res.rows_read == len(out_rows)
         assert res.rows_read == res.rows_loaded + res.rows_already_present + res.rows_quarantined
@@ -63,6 +80,8 @@ def test_rows_in_equal_loaded_plus_present_plus_quarantined(rows, reingest_half)
             (q,) = con.execute(
                 "SELECT count(*) FROM quarantine WHERE source_file = 'visits.csv'"
             ).fetchall()[0]
-            raw = " ".join(r[0] or "" for r in con.execute("SELECT raw_row FROM quarantine").fetchall())
+            raw = " ".join(
+                r[0] or "" for r in con.execute("SELECT raw_row FROM quarantine").fetchall()
+            )
         assert q == res.rows_quarantined
         assert SENTINEL_PHONE not in raw, "identifier-like notes are redacted in quarantine"

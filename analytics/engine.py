@@ -1,0 +1,118 @@
+"""The engine's working tables, built set-based in DuckDB SQL (sql/engine/*.sql).
+
+`prepare(con, as_of, config)` builds, as temp tables on the connection:
+
+* `pq_visits`   every visit to as_of, ordered, with values in force and its episode
+* `pq_episodes` therapy episodes (implant -> explant/discharge, or open; left-truncated flag)
+* `pq_fill_base`, `pq_fill_volume`, `pq_refills`  fills, due and empty dates, statuses
+* `pq_exposure` pump-days per patient, month and group values in force
+* `pq_reports`  complication reports with their episode and group values
+
+Every figure of the product is computed from these tables, so the CLI, the
+dashboard and the report cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from importlib import resources
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analytics.config import DEFAULT, Config
+from analytics.errors import PumpqiError
+
+STAGES: tuple[str, ...] = (
+    "01_visits",
+    "02_episodes",
+    "03_fills",
+    "04_volume",
+    "05_refills",
+    "06_exposure",
+    "07_reports",
+)
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+def stage_sql(name: str) -> str:
+    return (
+        resources.files("analytics").joinpath(f"sql/engine/{name}.sql").read_text(encoding="utf-8")
+    )
+
+
+def data_end(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The latest visit or report date in the database (the default as_of)."""
+    row = con.execute(
+        "SELECT greatest((SELECT max(visit_date) FROM visits), (SELECT max(report_date) FROM complications))"
+    ).fetchall()
+    value = row[0][0] if row else None
+    return value if isinstance(value, dt.date) else None
+
+
+def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> dt.date:
+    if as_of is not None:
+        return as_of
+    end = data_end(con)
+    if end is None:
+        raise PumpqiError("the database holds no visits yet; ingest a visits file first")
+    return end
+
+
+def _params(sql: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {name: values[name] for name in set(_PARAM.findall(sql))}
+
+
+def _register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    caps = pd.DataFrame(
+        {
+            "drug": list(config.stability_caps),
+            "cap_days": [int(v) for v in config.stability_caps.values()],
+        }
+    )
+    alarms = pd.DataFrame(
+        {
+            "pattern": [p.lower() for p in config.model_alarm_ml],
+            "alarm_ml": list(config.model_alarm_ml.values()),
+        }
+    )
+    for name, frame in (("cfg_caps", caps), ("cfg_model_alarm", alarms)):
+        con.register(f"{name}_frame", frame)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
+        con.unregister(f"{name}_frame")
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, config: Config = DEFAULT
+) -> dt.date:
+    """Build the engine tables for `as_of` (default: the data's end); return the as_of used.
+
+    Rebuilt only when as_of or the configuration changed since the last call on `con`.
+    """
+    as_of = resolve_as_of(con, as_of)
+    key = f"{as_of.isoformat()}|{config.digest()}"
+    try:
+        done = con.execute("SELECT key FROM pq_prepared").fetchall()
+        if done and done[0][0] == key:
+            return as_of
+    except duckdb.CatalogException:
+        pass
+    _register_config(con, config)
+    values: dict[str, Any] = {
+        "as_of": as_of,
+        "grace": config.grace_days,
+        "early": config.early_days,
+        "residual_tol": config.residual_tolerance_ml,
+        "default_alarm": config.default_alarm_ml,
+        "default_cap": config.default_cap_days,
+        "zico_first_cap": config.ziconotide_first_fill_cap_days,
+    }
+    for name in STAGES:
+        sql = stage_sql(name)
+        con.execute(sql, _params(sql, values))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE pq_prepared AS SELECT CAST(? AS VARCHAR) AS key", [key]
+    )
+    return as_of

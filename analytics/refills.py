@@ -1,0 +1,121 @@
+"""Refill timeliness: one row per fill (METRICS.md "Fills and refill due dates",
+"Refill timeliness") and the nurse manager's worklist."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from analytics.config import DEFAULT, Config
+from analytics.engine import prepare
+
+REFILL_COLUMNS: tuple[str, ...] = (
+    "patient_id",
+    "fill_visit_id",
+    "fill_date",
+    "due_date",
+    "due_source",
+    "empty_date",
+    "next_fill_date",
+    "status",
+    "days_late",
+    "dry_days",
+    "early",
+)
+"""The columns of `pumpqi refills` (CLI.md)."""
+
+DETAIL_COLUMNS: tuple[str, ...] = (
+    "episode_id",
+    "fill_type",
+    "site",
+    "drug",
+    "pump_model",
+    "indication",
+    "reservoir_ml",
+    "volume_added_ml",
+    "start_volume_ml",
+    "alarm_volume_ml",
+    "rate_at_fill",
+    "recorded_due",
+    "computed_due",
+    "cap_days",
+    "cap_date",
+    "residual_diff_ml",
+    "residual_diff_pct",
+    "residual_flag",
+    "overfilled",
+)
+
+STATUSES: tuple[str, ...] = (
+    "on_time",
+    "late",
+    "missed",
+    "overdue",
+    "pending",
+    "not_due",
+    "unknown",
+)
+DUE_STATUSES: tuple[str, ...] = ("on_time", "late", "missed", "overdue")
+
+
+def refills(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date | None = None,
+    config: Config = DEFAULT,
+    detail: bool = False,
+) -> pd.DataFrame:
+    """One row per fill as of `as_of`: due date and its source, empty date, next fill,
+    status, days late, dry days and the early flag (with `detail`, the values in force
+    and the residual check too). Fills outside a therapy episode are not refills."""
+    prepare(con, as_of, config)
+    cols = REFILL_COLUMNS + (DETAIL_COLUMNS if detail else ())
+    df = con.execute(
+        f"SELECT {', '.join(cols)} FROM pq_refills ORDER BY patient_id, fill_date, fill_visit_id"
+    ).df()
+    return df
+
+
+def worklist(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date | None = None,
+    days: int | None = None,
+    config: Config = DEFAULT,
+) -> pd.DataFrame:
+    """The nurse manager's action list as of `as_of`: the latest fill of each open
+    therapy whose refill is due within `days` (pending), overdue (alarm passed, not
+    dry yet) or missed (ran dry, no refill yet), most urgent first."""
+    as_of = prepare(con, as_of, config)
+    days = config.worklist_days if days is None else days
+    return con.execute(
+        """
+        SELECT patient_id, site, drug, pump_model, fill_date, due_date, empty_date, status,
+               CASE WHEN status = 'pending' THEN due_date - CAST($as_of AS DATE) END AS days_left,
+               CASE WHEN status IN ('overdue', 'missed') THEN days_late END AS days_late,
+               dry_days, fill_visit_id
+        FROM pq_refills
+        WHERE next_fill_date IS NULL AND episode_end IS NULL
+          AND (status IN ('overdue', 'missed')
+               OR (status = 'pending' AND due_date <= CAST($as_of AS DATE) + CAST($days AS INTEGER)))
+        ORDER BY CASE status WHEN 'missed' THEN 0 WHEN 'overdue' THEN 1 ELSE 2 END,
+                 due_date, patient_id
+        """,
+        {"as_of": as_of, "days": days},
+    ).df()
+
+
+def episodes(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, config: Config = DEFAULT
+) -> pd.DataFrame:
+    """Therapy episodes: start, end (empty while open), left-truncated flag, pump-days
+    counted [start, end) with open episodes to as_of inclusive."""
+    as_of = prepare(con, as_of, config)
+    return con.execute(
+        """
+        SELECT patient_id, episode_id, start_date, end_date, start_type, left_truncated, visits, fills,
+               coalesce(end_date, CAST($as_of AS DATE) + 1) - start_date AS pump_days
+        FROM pq_episodes ORDER BY patient_id, start_date
+        """,
+        {"as_of": as_of},
+    ).df()

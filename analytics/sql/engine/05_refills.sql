@@ -1,0 +1,87 @@
+-- pq_refills: due date (recorded > computed, capped by stability), empty date, status,
+-- days late, dry days and flags of every fill as of $as_of.
+CREATE OR REPLACE TEMP TABLE pq_refills AS
+WITH dates AS (
+    SELECT b.*, v.alarm_state, v.empty_state, v.rate_segments,
+           CASE WHEN v.alarm_state = 'date'
+                THEN b.fill_date + CAST(floor(v.alarm_days + 1e-7) AS INTEGER) END AS computed_due,
+           CASE WHEN v.empty_state = 'date'
+                THEN b.fill_date + CAST(floor(v.empty_days + 1e-7) AS INTEGER) END AS volume_empty
+    FROM pq_fill_base b LEFT JOIN pq_fill_volume v USING (fill_visit_id)
+),
+due AS (
+    SELECT *,
+           coalesce(recorded_due, computed_due) AS uncapped_due,
+           CASE WHEN recorded_due IS NOT NULL THEN 'recorded'
+                WHEN computed_due IS NOT NULL THEN 'computed'
+                WHEN alarm_state = 'never' THEN 'never' END AS uncapped_source
+    FROM dates
+),
+capped AS (
+    SELECT *,
+           CASE WHEN uncapped_source = 'never' THEN cap_date
+                WHEN uncapped_source IS NOT NULL THEN least(uncapped_due, cap_date) END AS due_date,
+           CASE WHEN uncapped_source = 'never' THEN 'stability_cap'
+                WHEN uncapped_source IS NOT NULL AND cap_date < uncapped_due THEN 'stability_cap'
+                ELSE uncapped_source END AS due_source,
+           -- rate in force on the uncapped due date, for the empty-date fallback
+           list_filter(rate_segments, lambda s: s.d <= uncapped_due)[-1].r AS rate_at_due
+    FROM due
+),
+empty AS (
+    SELECT *,
+           CASE WHEN due_date IS NULL THEN NULL
+                WHEN empty_state = 'date' THEN volume_empty
+                WHEN empty_state = 'never' THEN NULL
+                WHEN uncapped_due IS NULL THEN NULL
+                WHEN rate_at_due > 0
+                    THEN uncapped_due + CAST(floor(alarm_volume_ml / rate_at_due + 1e-7) AS INTEGER)
+                WHEN rate_at_due = 0 THEN NULL
+                ELSE uncapped_due END AS empty_raw
+    FROM capped
+),
+bounded AS (
+    SELECT e.*,
+           CASE WHEN empty_raw IS NOT NULL THEN greatest(empty_raw, due_date) END AS empty_date,
+           due_date + CAST($grace AS INTEGER) AS due_grace,
+           ep.end_date AS episode_end
+    FROM empty e JOIN pq_episodes ep USING (episode_id)
+),
+status AS (
+    SELECT *,
+           CASE WHEN due_date IS NULL THEN 'unknown'
+                WHEN next_fill_date IS NOT NULL THEN
+                    CASE WHEN next_fill_date <= due_grace THEN 'on_time'
+                         WHEN empty_date IS NULL OR next_fill_date <= empty_date THEN 'late'
+                         ELSE 'missed' END
+                WHEN episode_end IS NOT NULL AND episode_end <= due_grace THEN 'not_due'
+                WHEN CAST($as_of AS DATE) <= due_grace THEN 'pending'
+                WHEN empty_date IS NULL OR coalesce(episode_end, CAST($as_of AS DATE)) <= empty_date
+                    THEN 'overdue'
+                ELSE 'missed' END AS status,
+           coalesce(next_fill_date, episode_end, CAST($as_of AS DATE)) AS status_end
+    FROM bounded
+)
+SELECT *,
+       CASE status
+           WHEN 'unknown' THEN NULL
+           WHEN 'late' THEN status_end - due_date
+           WHEN 'missed' THEN status_end - due_date
+           WHEN 'overdue' THEN status_end - due_date
+           ELSE 0 END AS days_late,
+       CASE status
+           WHEN 'unknown' THEN NULL
+           WHEN 'missed' THEN status_end - empty_date
+           ELSE 0 END AS dry_days,
+       coalesce(status = 'on_time' AND next_fill_date < due_date - CAST($early AS INTEGER), FALSE) AS early,
+       CASE WHEN fill_type NOT IN ('implant', 'replacement') AND expected_residual_ml IS NOT NULL
+                 AND actual_residual_ml IS NOT NULL
+            THEN actual_residual_ml - expected_residual_ml END AS residual_diff_ml,
+       CASE WHEN fill_type NOT IN ('implant', 'replacement') AND expected_residual_ml > 0
+                 AND actual_residual_ml IS NOT NULL
+            THEN 100.0 * (actual_residual_ml - expected_residual_ml) / expected_residual_ml END
+           AS residual_diff_pct,
+       coalesce(abs(actual_residual_ml - expected_residual_ml) > $residual_tol, FALSE)
+           AND fill_type NOT IN ('implant', 'replacement') AS residual_flag,
+       coalesce(start_volume_ml < volume_added_ml, FALSE) AS overfilled
+FROM status

@@ -1,0 +1,30 @@
+-- pq_reports: every complication report up to $as_of, with its episode (start <= date
+-- <= end, an open episode to as_of; none for trials or after an explant) and the
+-- group values in force on its date (site: the report's own when recorded).
+CREATE OR REPLACE TEMP TABLE pq_reports AS
+WITH day_values AS (
+    SELECT patient_id, visit_date,
+           arg_max(site, seq) AS site, arg_max(drug_if, seq) AS drug,
+           arg_max(pump_model_if, seq) AS pump_model, arg_max(indication_if, seq) AS indication
+    FROM pq_visits
+    GROUP BY patient_id, visit_date
+),
+reports AS (
+    SELECT * FROM complications WHERE report_date <= $as_of
+),
+matched AS (
+    SELECT r.report_id, arg_max(e.episode_id, e.start_date) AS episode_id,
+           arg_max(e.start_date, e.start_date) AS episode_start
+    FROM reports r JOIN pq_episodes e
+      ON e.patient_id = r.patient_id AND r.report_date >= e.start_date
+     AND r.report_date <= coalesce(e.end_date, CAST($as_of AS DATE))
+    GROUP BY r.report_id
+)
+SELECT r.report_id, r.patient_id, r.report_date, r.complication, r.category, r.visit_id,
+       r.severity, r.serious, r.action,
+       m.episode_id, m.episode_start, m.episode_id IS NOT NULL AS in_episode,
+       coalesce(r.site, d.site) AS site, d.drug, d.pump_model, d.indication,
+       r.site IS NULL AND d.site IS NULL AS site_unknown
+FROM reports r
+LEFT JOIN matched m USING (report_id)
+ASOF LEFT JOIN day_values d ON d.patient_id = r.patient_id AND r.report_date >= d.visit_date

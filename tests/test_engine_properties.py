@@ -1,0 +1,98 @@
+"""Invariants of the refill engine over random visit logs (hypothesis)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analytics.metrics import monthly_metrics
+from analytics.refills import STATUSES, episodes, refills
+from tests.engine_helpers import engine_db
+
+TYPES = [
+    "implant",
+    "refill",
+    "refill",
+    "refill",
+    "reprogram",
+    "follow_up",
+    "replacement",
+    "explant",
+    "discharge",
+    "trial",
+    "unscheduled",
+]
+START = dt.date(2023, 1, 1)
+
+
+@st.composite
+def visit_logs(draw: st.DrawFn) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for p in range(draw(st.integers(1, 4))):
+        day = 0
+        for _ in range(draw(st.integers(1, 9))):
+            day += draw(st.integers(0, 120))
+            vtype = draw(st.sampled_from(TYPES))
+            row: dict[str, object] = {
+                "patient_id": f"p{p}",
+                "visit_date": (START + dt.timedelta(days=day)).isoformat(),
+                "visit_type": vtype,
+                "site": draw(st.sampled_from(["A", "B"])),
+            }
+            if vtype in ("implant", "refill", "replacement") and draw(st.booleans()):
+                row["volume_added_ml"] = draw(st.sampled_from([10, 18, 20, 40]))
+            if draw(st.booleans()):
+                row["drug"] = draw(
+                    st.sampled_from(["baclofen", "morphine", "ziconotide", "morphine+clonidine"])
+                )
+                row["concentration_mg_ml"] = draw(st.sampled_from([0.5, 2, 10]))
+            if draw(st.booleans()):
+                row["daily_dose_mg"] = draw(st.sampled_from([0, 0.1, 0.4, 2, 5]))
+            if draw(st.integers(0, 3)) == 0:
+                row["next_refill_due"] = (
+                    START + dt.timedelta(days=day + draw(st.integers(-5, 200)))
+                ).isoformat()
+            if draw(st.integers(0, 3)) == 0:
+                row["reservoir_ml"] = draw(st.sampled_from([20, 40]))
+            rows.append(row)
+    for i, r in enumerate(rows):
+        r["visit_id"] = f"v{i:03d}"
+    return rows
+
+
+@settings(max_examples=20, deadline=None)
+@given(log=visit_logs(), as_of_offset=st.integers(0, 900), seed=st.randoms(use_true_random=False))
+def test_engine_invariants(log, as_of_offset, seed) -> None:
+    as_of = START + dt.timedelta(days=as_of_offset)
+    with engine_db(log) as con:
+        f = refills(con, as_of)
+        m = monthly_metrics(con, as_of)
+        e = episodes(con, as_of)
+    # statuses partition the fills
+    assert f.status.isin(STATUSES).all() and f.status.notna().all()
+    assert m.refills_due.eq(m.on_time + m.late + m.missed + m.overdue).all()
+    rate = m.on_time_rate.dropna()
+    assert ((rate >= 0) & (rate <= 1)).all()
+    for r in m.itertuples():
+        y, mo = map(int, r.month.split("-"))
+        assert r.pump_days <= r.active_patients * calendar.monthrange(y, mo)[1]
+    # dry days never exceed pump-days, patient by patient
+    dry = f.groupby("patient_id").dry_days.sum()
+    exposure = e.groupby("patient_id").pump_days.sum()
+    assert (dry <= exposure.reindex(dry.index).fillna(0)).all()
+    assert (f.dry_days.dropna() >= 0).all() and (f.days_late.dropna() >= 0).all()
+    known = f[f.status != "unknown"]
+    assert (known.empty_date.isna() | (known.empty_date >= known.due_date)).all()
+    assert m.pump_days.sum() == e.pump_days.sum()
+    # order of input rows does not matter
+    shuffled = list(log)
+    seed.shuffle(shuffled)
+    with engine_db(shuffled) as con:
+        f2 = refills(con, as_of)
+        m2 = monthly_metrics(con, as_of)
+    pd.testing.assert_frame_equal(f, f2)
+    pd.testing.assert_frame_equal(m, m2)
