@@ -3,6 +3,7 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export UV_COMPILE_BYTECODE := 1
+LINT_PATHS := $(wildcard analytics dashboards tests benchmarks)
 
 .PHONY: setup demo test lint typecheck pytest browser-deps bench clean
 
@@ -19,8 +20,8 @@ demo: setup  ## synthetic data -> database -> dashboard on http://127.0.0.1:8501
 	$(UV) run pumpqi demo
 
 lint: setup
-	$(UV) run ruff check analytics dashboards tests benchmarks
-	$(UV) run ruff format --check analytics dashboards tests benchmarks
+	$(UV) run ruff check $(LINT_PATHS)
+	$(UV) run ruff format --check $(LINT_PATHS)
 
 typecheck: setup
 	$(UV) run mypy
