@@ -2,103 +2,27 @@
 
 Each command parses its options, calls one library function and prints a tidy
 table. Errors meant for people (PumpqiError) become one line on stderr and exit 2.
+Commands with more options live in their own modules (cli_*.py) and are added below.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from analytics.errors import PumpqiError
+from analytics.cli_common import (
+    _Progress,
+    as_of_option,
+    config_option,
+    db_option,
+    friendly,
+    output_options,
+    parse_date,
+)
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def output_options(func: F) -> F:
-    """--format csv|json and --out FILE, shared by every table command."""
-    func = click.option(
-        "--out",
-        "out",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Write the table to this file instead of stdout.",
-    )(func)
-    func = click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["csv", "json"]),
-        default="csv",
-        show_default=True,
-        help="Output format.",
-    )(func)
-    return func
-
-
-def db_option(func: F) -> F:
-    return click.option(
-        "--db",
-        required=True,
-        type=click.Path(dir_okay=False),
-        help="The pumpqi DuckDB database file.",
-    )(func)
-
-
-def friendly(func: F) -> F:
-    """Turn library errors into one line on stderr (a traceback only with --debug)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        debug = bool(ctx.find_root().params.get("debug"))
-        try:
-            return func(*args, **kwargs)
-        except PumpqiError as exc:
-            if debug:
-                raise
-            click.echo(f"pumpqi: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("pumpqi: interrupted; nothing was changed", err=True)
-            sys.exit(130)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
-            raise
-        except Exception as exc:  # a bug: say so in one line, without data values
-            if debug:
-                raise
-            click.echo(
-                f"pumpqi: internal error ({type(exc).__name__}); nothing was changed."
-                " Run again with --debug for details and report it.",
-                err=True,
-            )
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def parse_date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise PumpqiError(f"{option}: '{value}' is not a date (YYYY-MM-DD)") from None
-
-
-class _Progress:
-    """A stage-by-stage progress line on stderr, for long work (tqdm when a terminal)."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-
-    def __call__(self, stage: str) -> None:
-        if not self.quiet:
-            click.echo(f"  … {stage}", err=True)
+__all__ = ["main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -191,26 +115,6 @@ def ingest(
         click.echo(r.line())
 
 
-def config_option(func: F) -> F:
-    return click.option(
-        "--config",
-        "config_file",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="TOML file overriding the metric configuration (see `pumpqi config`).",
-    )(func)
-
-
-def as_of_option(func: F) -> F:
-    return click.option(
-        "--as-of",
-        "as_of",
-        default=None,
-        metavar="DATE",
-        help="Data cut-off (default: the latest visit or report date).",
-    )(func)
-
-
 @main.command()
 @db_option
 @as_of_option
@@ -287,6 +191,68 @@ def metrics(
     print_table(df, fmt, out)
 
 
+@main.command()
+@db_option
+@as_of_option
+@config_option
+@click.option(
+    "--by",
+    type=click.Choice(["site", "drug", "pump_model", "indication"]),
+    default=None,
+    help="One block of rows per group.",
+)
+@click.option(
+    "--from", "month_from", default=None, metavar="YYYY-MM", help="First month of the period."
+)
+@click.option("--to", "month_to", default=None, metavar="YYYY-MM", help="Last month of the period.")
+@click.option(
+    "--codes", is_flag=True, help="One row per complication code instead of per category."
+)
+@click.option(
+    "--level",
+    type=click.FloatRange(0.5, 0.999),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of the exact Poisson intervals.",
+)
+@output_options
+@friendly
+def complications(
+    db: str,
+    as_of: str | None,
+    config_file: str | None,
+    by: str | None,
+    month_from: str | None,
+    month_to: str | None,
+    codes: bool,
+    level: float,
+    fmt: str,
+    out: str | None,
+) -> None:
+    """Complication reports per 1,000 pump-days by category (or code), with exact intervals.
+
+    Reports outside any therapy episode (trials, after explant) are not in these rates;
+    their count is printed on stderr.
+
+    Example: pumpqi complications --db pumps.duckdb --by site --from 2026-01 --to 2026-10
+    """
+    from analytics.complications import Period, outside_episode_reports, rates_by_category
+    from analytics.config import load_config
+    from analytics.output import print_table
+    from analytics.store import reader
+
+    config = load_config(config_file)
+    period = Period(month_from, month_to)
+    with reader(db) as con:
+        day = parse_date(as_of, "--as-of")
+        df = rates_by_category(con, day, by, period, level, config, codes=codes)
+        outside = outside_episode_reports(con, day, period, config)
+    click.echo(
+        f"{len(outside)} report(s) outside any therapy episode, not in these rates", err=True
+    )
+    print_table(df, fmt, out)
+
+
 @main.command("config")
 @config_option
 @output_options
@@ -311,12 +277,16 @@ def _split(value: str) -> list[str]:
     return [normalise_name(v) for v in value.split(",") if v.strip()]
 
 
-# --- commands defined in their own modules (one line each) ---------------------------
-# COMMAND REGISTRATIONS (keep one line per command module)
+# --- commands defined in their own modules ------------------------------------------
+def _register() -> None:
+    from analytics.cli_deidentify import deidentify
+    from analytics.cli_spc import annotate, annotations_command, spc
 
-from analytics.cli_deidentify import deidentify  # noqa: E402, I001
+    for command in (spc, annotate, annotations_command, deidentify):
+        main.add_command(command)
 
-main.add_command(deidentify)
+
+_register()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from analytics.cli import friendly
+from analytics.cli_common import friendly
 from analytics.contract import TABLES
 
 _PATH = click.Path(dir_okay=False, path_type=Path)

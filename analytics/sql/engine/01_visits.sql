@@ -31,6 +31,7 @@ flagged AS (
            last_value(concentration_mg_ml IGNORE NULLS) OVER w AS concentration_if,
            last_value(daily_dose_mg IGNORE NULLS) OVER w AS dose_if,
            last_value(indication IGNORE NULLS) OVER w AS indication_if,
+           last_value(clinician IGNORE NULLS) OVER w AS clinician_if,
            daily_rate_ml IS NOT NULL OR daily_dose_mg IS NOT NULL OR concentration_mg_ml IS NOT NULL
                AS is_rate_change
     FROM ordered

@@ -7,7 +7,8 @@ WITH segs AS (
            least(coalesce(lead(v.visit_date) OVER (PARTITION BY v.episode_id ORDER BY v.seq),
                           coalesce(e.end_date, CAST($as_of AS DATE) + 1)),
                  coalesce(e.end_date, CAST($as_of AS DATE) + 1)) AS seg_end,
-           v.site, v.drug_if AS drug, v.pump_model_if AS pump_model, v.indication_if AS indication
+           v.site, v.drug_if AS drug, v.pump_model_if AS pump_model, v.indication_if AS indication,
+           v.clinician_if AS clinician
     FROM pq_visits v JOIN pq_episodes e USING (episode_id)
     WHERE v.in_ep
 ),
@@ -18,7 +19,7 @@ months AS (
         date_trunc('month', CAST($as_of AS DATE)),
         INTERVAL 1 MONTH) AS t(m)
 )
-SELECT s.patient_id, s.episode_id, m.month_start, s.site, s.drug, s.pump_model, s.indication,
+SELECT s.patient_id, s.episode_id, m.month_start, s.site, s.drug, s.pump_model, s.indication, s.clinician,
        sum(least(s.seg_end, m.month_end) - greatest(s.seg_start, m.month_start)) AS pump_days
 FROM segs s JOIN months m ON s.seg_start < m.month_end AND s.seg_end > m.month_start
 WHERE s.seg_end > s.seg_start

@@ -1,12 +1,20 @@
 -- pq_reports: every complication report up to $as_of, with its episode (start <= date
--- <= end, an open episode to as_of; none for trials or after an explant) and the
--- group values in force on its date (site: the report's own when recorded).
+-- <= end, an open episode to as_of; none for trials or after an explant), the latest
+-- surgery (implant, replacement, revision) on or before it, and the group values in
+-- force on its date (site: the report's own when recorded).
 CREATE OR REPLACE TEMP TABLE pq_reports AS
 WITH day_values AS (
     SELECT patient_id, visit_date,
            arg_max(site, seq) AS site, arg_max(drug_if, seq) AS drug,
-           arg_max(pump_model_if, seq) AS pump_model, arg_max(indication_if, seq) AS indication
+           arg_max(pump_model_if, seq) AS pump_model, arg_max(indication_if, seq) AS indication,
+           arg_max(clinician_if, seq) AS clinician
     FROM pq_visits
+    GROUP BY patient_id, visit_date
+),
+surgeries AS (
+    SELECT patient_id, visit_date AS surgery_date, arg_max(visit_type, seq) AS surgery_type
+    FROM pq_visits
+    WHERE in_ep AND visit_type IN ('implant', 'replacement', 'revision')
     GROUP BY patient_id, visit_date
 ),
 reports AS (
@@ -14,7 +22,7 @@ reports AS (
 ),
 matched AS (
     SELECT r.report_id, arg_max(e.episode_id, e.start_date) AS episode_id,
-           arg_max(e.start_date, e.start_date) AS episode_start
+           max(e.start_date) AS episode_start, bool_or(e.left_truncated) AS left_truncated
     FROM reports r JOIN pq_episodes e
       ON e.patient_id = r.patient_id AND r.report_date >= e.start_date
      AND r.report_date <= coalesce(e.end_date, CAST($as_of AS DATE))
@@ -23,8 +31,14 @@ matched AS (
 SELECT r.report_id, r.patient_id, r.report_date, r.complication, r.category, r.visit_id,
        r.severity, r.serious, r.action,
        m.episode_id, m.episode_start, m.episode_id IS NOT NULL AS in_episode,
-       coalesce(r.site, d.site) AS site, d.drug, d.pump_model, d.indication,
-       r.site IS NULL AND d.site IS NULL AS site_unknown
+       CASE WHEN m.episode_id IS NOT NULL AND s.surgery_date >= m.episode_start THEN s.surgery_date END
+           AS surgery_date,
+       CASE WHEN m.episode_id IS NOT NULL AND s.surgery_date >= m.episode_start THEN s.surgery_type END
+           AS surgery_type,
+       coalesce(r.site, d.site) AS site, d.drug, d.pump_model, d.indication, d.clinician,
+       r.visit_id IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM visits v WHERE v.visit_id = r.visit_id) AS unknown_visit
 FROM reports r
 LEFT JOIN matched m USING (report_id)
 ASOF LEFT JOIN day_values d ON d.patient_id = r.patient_id AND r.report_date >= d.visit_date
+ASOF LEFT JOIN surgeries s ON s.patient_id = r.patient_id AND r.report_date >= s.surgery_date

@@ -1,0 +1,116 @@
+"""Shared pieces of the `pumpqi` commands: options, error handling, dates, progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from analytics.errors import PumpqiError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def output_options(func: F) -> F:
+    """--format csv|json and --out FILE, shared by every table command."""
+    func = click.option(
+        "--out",
+        "out",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Write the table to this file instead of stdout.",
+    )(func)
+    func = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["csv", "json"]),
+        default="csv",
+        show_default=True,
+        help="Output format.",
+    )(func)
+    return func
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        required=True,
+        type=click.Path(dir_okay=False),
+        help="The pumpqi DuckDB database file.",
+    )(func)
+
+
+def friendly(func: F) -> F:
+    """Turn library errors into one line on stderr (a traceback only with --debug)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        debug = bool(ctx.find_root().params.get("debug"))
+        try:
+            return func(*args, **kwargs)
+        except PumpqiError as exc:
+            if debug:
+                raise
+            click.echo(f"pumpqi: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("pumpqi: interrupted; nothing was changed", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so in one line, without data values
+            if debug:
+                raise
+            click.echo(
+                f"pumpqi: internal error ({type(exc).__name__}); nothing was changed."
+                " Run again with --debug for details and report it.",
+                err=True,
+            )
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PumpqiError(f"{option}: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+class _Progress:
+    """A stage-by-stage progress line on stderr, for long work (tqdm when a terminal)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __call__(self, stage: str) -> None:
+        if not self.quiet:
+            click.echo(f"  … {stage}", err=True)
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="TOML file overriding the metric configuration (see `pumpqi config`).",
+    )(func)
+
+
+def as_of_option(func: F) -> F:
+    return click.option(
+        "--as-of",
+        "as_of",
+        default=None,
+        metavar="DATE",
+        help="Data cut-off (default: the latest visit or report date).",
+    )(func)
