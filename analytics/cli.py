@@ -20,6 +20,7 @@ from analytics.cli_common import (
     friendly,
     output_options,
     parse_date,
+    suppress_option,
 )
 
 __all__ = ["main"]
@@ -161,6 +162,7 @@ def refills(
     show_default=True,
     help="Confidence level of the rate intervals.",
 )
+@suppress_option
 @output_options
 @friendly
 def metrics(
@@ -171,6 +173,7 @@ def metrics(
     month_from: str | None,
     month_to: str | None,
     level: float,
+    suppress_below: int | None,
     fmt: str,
     out: str | None,
 ) -> None:
@@ -188,6 +191,10 @@ def metrics(
         df = monthly_metrics(
             con, parse_date(as_of, "--as-of"), by, month_from, month_to, config, level
         )
+    if suppress_below:
+        from analytics.suppression import METRICS_RULES, suppress_table
+
+        df = suppress_table(df, METRICS_RULES, suppress_below)
     print_table(df, fmt, out)
 
 
@@ -215,6 +222,7 @@ def metrics(
     show_default=True,
     help="Confidence level of the exact Poisson intervals.",
 )
+@suppress_option
 @output_options
 @friendly
 def complications(
@@ -226,6 +234,7 @@ def complications(
     month_to: str | None,
     codes: bool,
     level: float,
+    suppress_below: int | None,
     fmt: str,
     out: str | None,
 ) -> None:
@@ -247,9 +256,14 @@ def complications(
         day = parse_date(as_of, "--as-of")
         df = rates_by_category(con, day, by, period, level, config, codes=codes)
         outside = outside_episode_reports(con, day, period, config)
-    click.echo(
-        f"{len(outside)} report(s) outside any therapy episode, not in these rates", err=True
-    )
+    n_outside: int | str = len(outside)
+    if suppress_below:
+        from analytics.suppression import COMPLICATION_RULES, suppress_table
+
+        df = suppress_table(df, COMPLICATION_RULES, suppress_below)
+        if 0 < len(outside) < suppress_below:
+            n_outside = f"<{suppress_below}"
+    click.echo(f"{n_outside} report(s) outside any therapy episode, not in these rates", err=True)
     print_table(df, fmt, out)
 
 

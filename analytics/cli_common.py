@@ -114,3 +114,15 @@ def as_of_option(func: F) -> F:
         metavar="DATE",
         help="Data cut-off (default: the latest visit or report date).",
     )(func)
+
+
+def suppress_option(func: F) -> F:
+    return click.option(
+        "--suppress-below",
+        "suppress_below",
+        type=click.IntRange(2, 1000),
+        default=None,
+        metavar="N",
+        help="Small-cell suppression for sharing: counts 1..N-1 shown as <N, figures from them blanked "
+        "(11 is usual).",
+    )(func)
