@@ -295,8 +295,9 @@ def _split(value: str) -> list[str]:
 def _register() -> None:
     from analytics.cli_deidentify import deidentify
     from analytics.cli_spc import annotate, annotations_command, spc
+    from analytics.cli_synth import synth
 
-    for command in (spc, annotate, annotations_command, deidentify):
+    for command in (synth, spc, annotate, annotations_command, deidentify):
         main.add_command(command)
 
 
