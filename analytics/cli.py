@@ -294,10 +294,11 @@ def _split(value: str) -> list[str]:
 # --- commands defined in their own modules ------------------------------------------
 def _register() -> None:
     from analytics.cli_deidentify import deidentify
+    from analytics.cli_report import report
     from analytics.cli_spc import annotate, annotations_command, spc
     from analytics.cli_synth import synth
 
-    for command in (synth, spc, annotate, annotations_command, deidentify):
+    for command in (synth, spc, annotate, annotations_command, deidentify, report):
         main.add_command(command)
 
 

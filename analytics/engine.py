@@ -4,7 +4,8 @@
 
 * `pq_visits`   every visit to as_of, ordered, with values in force and its episode
 * `pq_episodes` therapy episodes (implant -> explant/discharge, or open; left-truncated flag)
-* `pq_fill_base`, `pq_fill_volume`, `pq_refills`  fills, due and empty dates, statuses
+* `pq_fill_base`, `pq_fill_segments`, `pq_fill_volume`, `pq_refills`  fills, due and
+  empty dates, statuses
 * `pq_exposure` pump-days per patient, month and group values in force
 * `pq_reports`  complication reports with their episode and group values
 
@@ -29,10 +30,11 @@ STAGES: tuple[str, ...] = (
     "01_visits",
     "02_episodes",
     "03_fills",
-    "04_volume",
-    "05_refills",
-    "06_exposure",
-    "07_reports",
+    "04_segments",
+    "05_volume",
+    "06_refills",
+    "07_exposure",
+    "08_reports",
 )
 _PARAM = re.compile(r"\$([a-z_]+)")
 

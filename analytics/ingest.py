@@ -24,7 +24,7 @@ from analytics.identifiers import (
     sql_full_match_any,
 )
 from analytics.readers import LINE, RawTable, read_table_file
-from analytics.validation import category_sql, content_hash_sql, lit, q, staging_sql
+from analytics.validation import category_sql, content_hash_sql, lit, q, raw_row_sql, staging_sql
 
 Progress = Callable[[str], None]
 
@@ -91,43 +91,49 @@ def check_columns(raw: RawTable, table: Table, ignore: Sequence[str]) -> list[st
 def check_identifier_values(
     con: duckdb.DuckDBPyConnection, raw: RawTable, view: str, ignored: list[str]
 ) -> None:
-    """Refuse a column any of whose cells is entirely an SSN, phone number or e-mail address.
+    """Refuse a column any of whose cells is entirely an SSN, phone number or e-mail address
+    (for patient_id also a record number), or an ignored column of ZIP codes.
 
-    Counts only: no value is ever fetched, so none can be echoed.
+    Counts only: no value is ever fetched, so none can be echoed. One combined pattern per
+    column in a single scan; the kind of identifier is looked up only for a column that hit.
     """
     label = raw.path.name
-    checks: list[tuple[str, str]] = []
-    for name in raw.columns:
-        if name == "notes":
-            continue
-        patterns = PATIENT_ID_PATTERNS if name == "patient_id" else VALUE_PATTERNS
-        checks.append((name, f"max({sql_full_match_any(q(name), patterns)})"))
-    for name in ignored:
-        checks.append(
-            (
-                name + "\x00zip",
-                f"avg(CASE WHEN regexp_full_match(trim({q(name)}), {lit(ZIP5)}) THEN 1.0 ELSE 0.0 END)"
-                f" FILTER (WHERE NULLIF(trim({q(name)}), '') IS NOT NULL)",
-            )
-        )
+    patterns = {
+        name: PATIENT_ID_PATTERNS if name == "patient_id" else VALUE_PATTERNS
+        for name in raw.columns
+        if name != "notes"
+    }
+    checks = [
+        f"bool_or(regexp_full_match({q(name)}, {lit(combined_pattern(pats))}))"
+        for name, pats in patterns.items()
+    ]
+    checks += [
+        f"avg(CASE WHEN regexp_full_match(trim({q(name)}), {lit(ZIP5)}) THEN 1.0 ELSE 0.0 END)"
+        f" FILTER (WHERE NULLIF(trim({q(name)}), '') IS NOT NULL)"
+        for name in ignored
+    ]
     if not checks:
         return
-    row = con.execute(f"SELECT {', '.join(expr for _, expr in checks)} FROM {q(view)}").fetchall()[
-        0
-    ]
-    for (name, _), value in zip(checks, row, strict=True):
-        if name.endswith("\x00zip"):
-            if value is not None and value >= 0.8:
-                raise FileFault(
-                    label, "values look like ZIP codes (a direct identifier)", name[:-4]
-                )
-        elif value is not None:
+    row = con.execute(f"SELECT {', '.join(checks)} FROM {q(view)}").fetchall()[0]
+    for (name, pats), hit in zip(patterns.items(), row, strict=False):
+        if hit:
+            kind = con.execute(
+                f"SELECT max({sql_full_match_any(q(name), pats)}) FROM {q(view)}"
+            ).fetchall()[0][0]
             what = (
                 "patient_id must be a pseudonym"
                 if name == "patient_id"
                 else "values look like a direct identifier"
             )
-            raise FileFault(label, f"{what} ({value})", name)
+            raise FileFault(label, f"{what} ({kind})", name)
+    for name, share in zip(ignored, row[len(patterns) :], strict=True):
+        if share is not None and share >= 0.8:
+            raise FileFault(label, "values look like ZIP codes (a direct identifier)", name)
+
+
+def combined_pattern(patterns: dict[str, str]) -> str:
+    """One RE2 alternation of several patterns (each in its own group, flags kept local)."""
+    return r"\s*(?:" + "|".join(f"(?:{p})" for p in patterns.values()) + r")\s*"
 
 
 # --- staging, duplicates and loading -------------------------------------------------
@@ -142,39 +148,36 @@ def stage_table(
     later 'present' (identical row already in the database).
     """
     view = f"raw_{table.name}"
-    con.register(view, raw.data)
-    present = set(raw.data.column_names)
-    typed = staging_sql(table, view, present)
+    con.register(view, raw.data)  # stays registered for quarantine_frame
+    typed = staging_sql(table, view, set(raw.data.column_names))
     hash_expr = content_hash_sql(table)
     idc = q(table.id_column)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE stage_{table.name} AS
         WITH typed AS ({typed}),
-        hashed AS (
-            SELECT * EXCLUDE ({idc}), {hash_expr} AS content_hash,
-                   {idc} IS NULL AS id_derived,
-                   coalesce({idc}, {lit(table.id_prefix)} || '-' || substr({hash_expr}, 1, 20)) AS {idc}
-            FROM typed
-        ),
-        grouped AS (
-            SELECT *,
-                   count(DISTINCT content_hash) FILTER (WHERE fault IS NULL)
-                       OVER (PARTITION BY {idc}) AS n_versions,
-                   row_number() OVER (PARTITION BY {idc}, content_hash, fault IS NULL ORDER BY source_line)
-                       AS copy_no
-            FROM hashed
-        )
-        SELECT * EXCLUDE (n_versions, copy_no),
-               CASE WHEN fault IS NOT NULL THEN 'fault'
-                    WHEN n_versions > 1 THEN 'conflict'
-                    WHEN copy_no > 1 THEN 'duplicate'
-                    ELSE 'new' END AS status
-        FROM grouped
+        hashed AS (SELECT *, {hash_expr} AS content_hash FROM typed)
+        SELECT * EXCLUDE ({idc}), {idc} IS NULL AS id_derived,
+               coalesce({idc}, {lit(table.id_prefix)} || '-' || substr(content_hash, 1, 20)) AS {idc},
+               CASE WHEN fault IS NULL THEN 'new' ELSE 'fault' END AS status
+        FROM hashed
         """,
         {"today": today},
     )
-    con.unregister(view)
+    # Ids seen more than once (usually none): all copies differ -> conflict; identical
+    # copies -> the first line loads, the others are duplicates. An aggregate, not a sort.
+    con.execute(
+        f"""
+        UPDATE stage_{table.name} AS s
+        SET status = CASE WHEN d.conflict THEN 'conflict'
+                          WHEN s.source_line > d.first_line THEN 'duplicate' ELSE 'new' END
+        FROM (SELECT {idc} AS id, min(content_hash) <> max(content_hash) AS conflict,
+                     min(source_line) AS first_line
+              FROM stage_{table.name} WHERE status = 'new'
+              GROUP BY {idc} HAVING count(*) > 1) AS d
+        WHERE s.{idc} = d.id AND s.status = 'new'
+        """
+    )
 
 
 def mark_present(con: duckdb.DuckDBPyConnection, table: Table) -> None:
@@ -208,8 +211,8 @@ def quarantine_frame(con: duckdb.DuckDBPyConnection, table: Table, raw: RawTable
         SELECT {lit(table.name)} AS table_name, $file AS source_file, source_line AS line,
                CASE WHEN status = 'fault' THEN fault[1] WHEN status LIKE 'conflict%' THEN {lit(table.id_column)} END
                    AS column_name,
-               {QUARANTINE_REASON_SQL} AS reason, raw_row
-        FROM stage_{table.name}
+               {QUARANTINE_REASON_SQL} AS reason, {raw_row_sql(set(raw.data.column_names), "r")} AS raw_row
+        FROM stage_{table.name} s JOIN raw_{table.name} r ON r.{LINE} = s.source_line
         WHERE status IN ('fault', 'conflict', 'conflict_db', 'duplicate')
         UNION ALL
         SELECT {lit(table.name)}, $file, {LINE}, NULL, reason, raw FROM malformed_rows
@@ -218,6 +221,7 @@ def quarantine_frame(con: duckdb.DuckDBPyConnection, table: Table, raw: RawTable
         {"file": raw.path.name},
     ).df()
     con.unregister("malformed_rows")
+    con.unregister(f"raw_{table.name}")
     return df
 
 

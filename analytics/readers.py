@@ -75,6 +75,7 @@ def read_table_file(path: Path, table_name: str) -> RawTable:
         data, malformed, encoding = _read_csv(path)
     columns = tuple(c for c in data.column_names if c != LINE)
     _check_columns(label, columns)
+    _check_cell_lengths(label, data)
     return RawTable(path, columns, data, malformed, digest, encoding)
 
 
@@ -102,6 +103,31 @@ def _check_columns(label: str, columns: tuple[str, ...]) -> None:
         seen.add(c)
 
 
+def _check_cell_lengths(label: str, data: pa.Table) -> None:
+    """Refuse a file with a cell longer than MAX_CELL_CHARS (set-based, one pass per column).
+
+    Far above any contract limit (1,000; notes 4,000, quarantined row by row): such a
+    cell means a broken file -- usually a quote left open that swallowed many records.
+    """
+    import pyarrow.compute as pc
+
+    for name in data.column_names:
+        col = data.column(name)
+        if name == LINE or not pa.types.is_string(col.type):
+            continue
+        lengths = pc.utf8_length(col)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > MAX_CELL_CHARS:
+            i = pc.index(lengths, pa.scalar(longest, lengths.type)).as_py()
+            line = data.column(LINE)[i].as_py()
+            raise FileFault(
+                label,
+                f"line {line}: a cell of {longest} characters (at most {MAX_CELL_CHARS});"
+                " is a quote left open?",
+                name,
+            )
+
+
 def _normalised_header(names: list[str]) -> list[str]:
     return [normalise_name(n.lstrip("\ufeff")) for n in names]
 
@@ -113,7 +139,13 @@ def _decode(raw: bytes, label: str) -> tuple[bytes, str]:
     """Return UTF-8 bytes without BOM and the detected encoding (utf-8, utf-8-sig, latin-1)."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileFault(label, "file is UTF-16; save it as UTF-8 (or Latin-1) text")
-    if b"\x00" in raw[:65536]:
+    head = raw[:65536]
+    if b"\x00" in head:
+        if len(head) >= 4 and (
+            head[1::2].count(0) > 0.9 * (len(head) // 2)
+            or head[0::2].count(0) > 0.9 * (len(head) // 2)
+        ):
+            raise FileFault(label, "file is UTF-16 (no byte-order mark); save it as UTF-8 text")
         raise FileFault(label, "file is binary, not a CSV text file")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw, enc = raw[3:], "utf-8-sig"
@@ -136,26 +168,28 @@ def _detect_delimiter(header_line: str, label: str) -> str:
 
 
 def _record_lines(buf: np.ndarray, delimiter: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Record start lines, start offsets and field counts, vectorised (quote-aware).
+    """Record start lines, start offsets and (ends, field counts), vectorised and quote-aware.
 
-    A newline or delimiter counts only outside double quotes; a doubled quote inside
-    a quoted field toggles the parity twice and so changes nothing.
+    A newline or delimiter counts only outside double quotes: with the sorted quote
+    positions q, a byte at p is inside quotes when an odd number of quotes precede it
+    (a doubled quote inside a quoted field adds two and changes nothing).
     """
-    quote_parity = np.cumsum(buf == ord('"'), dtype=np.uint8) & 1
-    outside = quote_parity == 0
-    nl = np.flatnonzero((buf == ord("\n")) & outside)
+    quotes = np.flatnonzero(buf == ord('"'))
+    all_nl = np.flatnonzero(buf == ord("\n"))
+    delim_pos = np.flatnonzero(buf == ord(delimiter))
+    nl = all_nl
+    if len(quotes):
+        nl = all_nl[np.searchsorted(quotes, all_nl) % 2 == 0]
+        delim_pos = delim_pos[np.searchsorted(quotes, delim_pos) % 2 == 0]
     ends = nl if (len(buf) and buf[-1] == ord("\n")) else np.append(nl, len(buf))
     starts = np.concatenate(([0], nl + 1))[: len(ends)]
-    # The line of a record's start = 1 + newlines (any) before it.
-    all_nl = np.flatnonzero(buf == ord("\n"))
+    # The line of a record's start = 1 + newlines (any, quoted or not) before it.
     lines = np.searchsorted(all_nl, starts) + 1
     length = ends - starts
     # Strip a trailing \r from the length, then drop blank records.
     has_cr = (length > 0) & (buf[np.maximum(ends - 1, 0)] == ord("\r"))
-    length = length - has_cr
-    keep = length > 0
+    keep = (length - has_cr) > 0
     starts, ends, lines = starts[keep], ends[keep], lines[keep]
-    delim_pos = np.flatnonzero((buf == ord(delimiter)) & outside)
     fields = np.searchsorted(delim_pos, ends) - np.searchsorted(delim_pos, starts) + 1
     return lines, starts, np.stack([ends, fields])
 
@@ -186,18 +220,27 @@ def _read_csv(path: Path) -> tuple[pa.Table, pa.Table, str]:
         raise FileFault(label, "no header row: the file is empty")
     text_bytes, encoding = _decode(raw, label)
     del raw
+    if b"\n" not in text_bytes and b"\r" in text_bytes:
+        # Classic Mac line endings (CR only, e.g. Excel's "CSV (Macintosh)"): one line each.
+        text_bytes = text_bytes.replace(b"\r", b"\n")
     first_nl = text_bytes.find(b"\n")
     header_line = text_bytes[: first_nl if first_nl >= 0 else len(text_bytes)].decode("utf-8")
     delimiter = _detect_delimiter(header_line, label)
     try:
         header = next(csv.reader([header_line.rstrip("\r")], delimiter=delimiter))
-    except (csv.Error, StopIteration):
+    except csv.Error as exc:
+        raise FileFault(
+            label, f"line 1: the header row cannot be parsed ({_csv_error(exc)})"
+        ) from None
+    except StopIteration:
         raise FileFault(label, "the header row cannot be parsed") from None
     names = _normalised_header(header)
     _check_columns(label, tuple(names))
 
     buf = np.frombuffer(text_bytes, dtype=np.uint8)
-    if _has_stray_quotes(buf, delimiter):
+    if _has_stray_quotes(buf, delimiter) or np.count_nonzero(buf == ord('"')) % 2:
+        # An odd number of quotes: a literal one (`5"`) or a field never closed; the exact
+        # reader tells them apart.
         return _read_csv_exact(text_bytes, names, delimiter, label, encoding)
     lines, starts, ends_fields = _record_lines(buf, delimiter)
     ends, fields = ends_fields
@@ -257,17 +300,21 @@ def _read_csv_exact(
     text_bytes: bytes, names: list[str], delimiter: str, label: str, encoding: str
 ) -> tuple[pa.Table, pa.Table, str]:
     """Fallback for malformed quoting: Python's csv module, which tracks line numbers."""
-    reader = csv.reader(io.StringIO(text_bytes.decode("utf-8"), newline=""), delimiter=delimiter)
+    text = text_bytes.decode("utf-8")
+    feed = _LineFeed(text)
+    reader = csv.reader(feed, delimiter=delimiter)
     cols: list[list[str]] = [[] for _ in names]
     good_lines: list[int] = []
     bad_lines: list[int] = []
     bad_reason: list[str] = []
     bad_raw: list[str] = []
     start = 1
+    line, offset, next_offset = 1, 0, 0
     try:
         for i, row in enumerate(reader):
             line = start
             start = reader.line_num + 1
+            offset, next_offset = next_offset, feed.pos
             if i == 0 or not row or row == [""]:
                 continue
             if len(row) != len(names):
@@ -279,7 +326,16 @@ def _read_csv_exact(
             for c, v in zip(cols, row, strict=True):
                 c.append(v)
     except csv.Error as exc:
-        raise FileFault(label, f"not a readable CSV file ({exc})") from None
+        raise FileFault(
+            label, f"line {start}: not a readable CSV record ({_csv_error(exc)})"
+        ) from None
+    # The lenient reader ends a quoted field that never closes at the end of the file;
+    # the strict one, run on the last record only, says so.
+    try:
+        list(csv.reader(io.StringIO(text[offset:], newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise FileFault(label, _unclosed(line)) from None
     data = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, cols, strict=True)})
     data = data.append_column(LINE, pa.array(good_lines, pa.int64()))
     malformed = pa.table(
@@ -290,6 +346,34 @@ def _read_csv_exact(
         }
     )
     return data, malformed, encoding
+
+
+def _unclosed(line: int) -> str:
+    return f"line {line}: a quoted field is never closed (a stray double quote?); fix that line"
+
+
+def _csv_error(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"a cell longer than {MAX_CELL_CHARS} characters; is a quote left open?"
+    return _short(exc)
+
+
+class _LineFeed:
+    """Lines of a text for csv.reader, remembering the offset just after the last one."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = io.StringIO(text, newline="")
+        self.pos = 0
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        line = self._lines.readline()
+        if not line:
+            raise StopIteration
+        self.pos += len(line)
+        return line
 
 
 def _short(exc: BaseException) -> str:

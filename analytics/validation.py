@@ -1,8 +1,8 @@
 """Row validation as SQL generated from the contract (set-based, one pass per table).
 
 `staging_sql` turns a registered Arrow table of text cells into typed columns plus
-`fault_column` / `fault_reason` for the first fault of each row, a `raw_row` JSON of
-the cells as read (identifier-like notes redacted) and a `content_hash`.
+`fault` ([column, reason]) for the first fault of each row; `raw_row_sql` gives the
+JSON of the cells as read (identifier-like notes redacted) for quarantined rows only.
 """
 
 from __future__ import annotations
@@ -113,42 +113,56 @@ def _faults(col: Column, cell: str, typed: str, table: Table) -> list[tuple[str,
 
 
 def staging_sql(table: Table, source: str, present: set[str]) -> str:
-    """SELECT producing the staged rows of `source` (a registered Arrow table)."""
-    cells = {c.name: _cell(c, present) for c in table.columns}
-    typed = {c.name: _typed(c, cells[c.name]) for c in table.columns}
+    """SELECT producing the staged rows of `source` (a registered Arrow table).
+
+    Three steps so that every cell is cleaned and parsed once: `cells` (trimmed text,
+    empty = NULL), `parsed` (typed values), then the fault of each row (its first failing
+    check, in contract order) beside the typed columns.
+    """
+    cell_sql = ", ".join(f"{_cell(c, present)} AS {q('c_' + c.name)}" for c in table.columns)
+    parsed_sql = ", ".join(
+        f"{_typed(c, q('c_' + c.name))} AS {q('t_' + c.name)}" for c in table.columns
+    )
     when_clauses: list[str] = []
     for col in table.columns:
-        for cond, reason in _faults(col, cells[col.name], typed[col.name], table):
+        for cond, reason in _faults(col, q("c_" + col.name), q("t_" + col.name), table):
             when_clauses.append(f"WHEN {cond} THEN [{lit(col.name)}, {lit(reason)}]")
     fault = "CASE " + " ".join(when_clauses) + " END"
 
     select_typed: list[str] = []
     for col in table.columns:
-        expr = typed[col.name]
-        if col.kind == "integer":
-            expr = f"CAST({expr} AS INTEGER)"
+        expr = q("t_" + col.name)
         if col.kind in ("number", "integer", "date", "boolean"):
+            # TRY_CAST: a faulty row (quarantined) must never make the cast fail
             expr = f"TRY_CAST({expr} AS {col.sql_type})"
         if table.name == "visits" and col.name == "site":
             expr = f"coalesce({expr}, 'main')"
         select_typed.append(f"{expr} AS {q(col.name)}")
 
-    raw_items = []
+    return f"""
+        WITH cells AS (SELECT {cell_sql}, {LINE} FROM {q(source)}),
+        parsed AS (SELECT *, {parsed_sql} FROM cells)
+        SELECT {", ".join(select_typed)},
+               {LINE} AS source_line,
+               {fault} AS fault
+        FROM parsed
+    """
+
+
+def raw_row_sql(present: set[str], alias: str) -> str:
+    """JSON of the cells as read (identifier-like notes redacted), for quarantined rows."""
+    items = []
     for name in sorted(present):
         if name == LINE:
             continue
-        value = q(name)
+        value = f"{alias}.{q(name)}"
         if name == "notes":
-            value = f"CASE WHEN {sql_contains_any(q(name), NOTES_PATTERNS)} IS NOT NULL THEN {lit(REDACTED)} ELSE {q(name)} END"
-        raw_items.append(f"{lit(name)}: {value}")
-    raw = "to_json({" + ", ".join(raw_items) + "})::VARCHAR"
-    return f"""
-        SELECT {", ".join(select_typed)},
-               {LINE} AS source_line,
-               {fault} AS fault,
-               {raw} AS raw_row
-        FROM {q(source)}
-    """
+            value = (
+                f"CASE WHEN {sql_contains_any(value, NOTES_PATTERNS)} IS NOT NULL "
+                f"THEN {lit(REDACTED)} ELSE {value} END"
+            )
+        items.append(f"{lit(name)}: {value}")
+    return "to_json({" + ", ".join(items) + "})::VARCHAR"
 
 
 def content_hash_sql(table: Table) -> str:

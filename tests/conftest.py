@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same (derandomised) examples every time, so a red run is reproducible;
+# locally hypothesis explores new examples on each run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 VISIT_HEADER = [
     "patient_id",

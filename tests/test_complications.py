@@ -166,6 +166,7 @@ def test_category_and_code_counts_sum_to_the_total(codes, days) -> None:
     ]
     reports = [
         {
+            "report_id": f"r{i}",
             "patient_id": "ab"[i % 2],
             "report_date": str(pd.Timestamp("2024-01-01") + pd.Timedelta(days=d))[:10],
             "complication": c,

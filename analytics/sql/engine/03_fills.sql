@@ -1,12 +1,13 @@
 -- pq_fill_base: one row per fill with its next fill, recorded due date, volume,
 -- alarm volume and stability cap (config tables cfg_caps, cfg_model_alarm).
+-- Caps and model alarms are worked out once per distinct drug / pump model.
 CREATE OR REPLACE TEMP TABLE pq_fill_base AS
 WITH fills AS (
-    SELECT patient_id, episode_id, visit_id AS fill_visit_id, visit_date AS fill_date,
+    SELECT vkey AS fkey, pid, patient_id, episode_id, visit_id AS fill_visit_id, visit_date AS fill_date,
            visit_type AS fill_type, seq AS fill_seq, fill_grp, site,
            pump_model_if AS pump_model, reservoir_if AS reservoir_ml, drug_if AS drug,
-           indication_if AS indication, concentration_if AS concentration_mg_ml, dose_if AS daily_dose_mg,
-           volume_added_ml, alarm_if, rate_if AS rate_at_fill,
+           indication_if AS indication, clinician_if AS clinician, concentration_if AS concentration_mg_ml,
+           dose_if AS daily_dose_mg, volume_added_ml, alarm_if, rate_if AS rate_at_fill,
            expected_residual_ml, actual_residual_ml,
            lead(visit_date) OVER (PARTITION BY episode_id ORDER BY seq) AS next_fill_date,
            lead(visit_id) OVER (PARTITION BY episode_id ORDER BY seq) AS next_fill_visit_id
@@ -16,25 +17,28 @@ WITH fills AS (
 recorded AS (
     SELECT episode_id, fill_grp, arg_max(next_refill_due, seq) AS recorded_due
     FROM pq_visits
-    WHERE in_ep AND fill_grp > 0 AND next_refill_due IS NOT NULL
+    WHERE in_ep AND next_refill_due IS NOT NULL
     GROUP BY episode_id, fill_grp
 ),
+drug_kinds AS (
+    SELECT DISTINCT drug, fill_type IN ('implant', 'replacement') AS new_pump FROM fills
+),
 parts AS (
-    SELECT f.fill_visit_id, f.fill_type, trim(p.part) AS part
-    FROM fills f, unnest(string_split(coalesce(f.drug, ''), '+')) AS p(part)
+    SELECT drug, new_pump, trim(p.part) AS part
+    FROM drug_kinds, unnest(string_split(coalesce(drug, ''), '+')) AS p(part)
 ),
 caps AS (
-    SELECT parts.fill_visit_id,
-           min(CASE WHEN parts.part = 'ziconotide' AND parts.fill_type IN ('implant', 'replacement')
-                    THEN $zico_first_cap
+    SELECT parts.drug, parts.new_pump,
+           min(CASE WHEN parts.part = 'ziconotide' AND parts.new_pump THEN $zico_first_cap
                     ELSE coalesce(c.cap_days, $default_cap) END) AS cap_days
     FROM parts LEFT JOIN cfg_caps c ON c.drug = parts.part
-    GROUP BY parts.fill_visit_id
+    GROUP BY parts.drug, parts.new_pump
 ),
 model_alarm AS (
-    SELECT f.fill_visit_id, arg_max(m.alarm_ml, length(m.pattern)) AS model_alarm_ml
-    FROM fills f JOIN cfg_model_alarm m ON contains(lower(f.pump_model), m.pattern)
-    GROUP BY f.fill_visit_id
+    SELECT d.pump_model, arg_max(m.alarm_ml, length(m.pattern)) AS model_alarm_ml
+    FROM (SELECT DISTINCT pump_model FROM fills WHERE pump_model IS NOT NULL) d
+    JOIN cfg_model_alarm m ON contains(lower(d.pump_model), m.pattern)
+    GROUP BY d.pump_model
 )
 SELECT f.*,
        -- DuckDB's least() skips NULLs: an unknown volume must stay unknown
@@ -46,5 +50,6 @@ SELECT f.*,
        f.fill_date + CAST(coalesce(c.cap_days, $default_cap) AS INTEGER) AS cap_date
 FROM fills f
 LEFT JOIN recorded r ON r.episode_id = f.episode_id AND r.fill_grp = f.fill_grp
-LEFT JOIN caps c ON c.fill_visit_id = f.fill_visit_id
-LEFT JOIN model_alarm ma ON ma.fill_visit_id = f.fill_visit_id
+LEFT JOIN caps c ON c.drug IS NOT DISTINCT FROM f.drug
+                AND c.new_pump = (f.fill_type IN ('implant', 'replacement'))
+LEFT JOIN model_alarm ma ON ma.pump_model = f.pump_model

@@ -2,12 +2,12 @@
 -- days late, dry days and flags of every fill as of $as_of.
 CREATE OR REPLACE TEMP TABLE pq_refills AS
 WITH dates AS (
-    SELECT b.*, v.alarm_state, v.empty_state, v.rate_segments,
+    SELECT b.*, v.alarm_state, v.empty_state,
            CASE WHEN v.alarm_state = 'date'
                 THEN b.fill_date + CAST(floor(v.alarm_days + 1e-7) AS INTEGER) END AS computed_due,
            CASE WHEN v.empty_state = 'date'
                 THEN b.fill_date + CAST(floor(v.empty_days + 1e-7) AS INTEGER) END AS volume_empty
-    FROM pq_fill_base b LEFT JOIN pq_fill_volume v USING (fill_visit_id)
+    FROM pq_fill_base b LEFT JOIN pq_fill_volume v USING (fkey)
 ),
 due AS (
     SELECT *,
@@ -23,10 +23,20 @@ capped AS (
                 WHEN uncapped_source IS NOT NULL THEN least(uncapped_due, cap_date) END AS due_date,
            CASE WHEN uncapped_source = 'never' THEN 'stability_cap'
                 WHEN uncapped_source IS NOT NULL AND cap_date < uncapped_due THEN 'stability_cap'
-                ELSE uncapped_source END AS due_source,
-           -- rate in force on the uncapped due date, for the empty-date fallback
-           list_filter(rate_segments, lambda s: s.d <= uncapped_due)[-1].r AS rate_at_due
+                ELSE uncapped_source END AS due_source
     FROM due
+),
+need_fallback AS (
+    SELECT fkey, uncapped_due FROM capped WHERE empty_state = 'unknown' AND uncapped_due IS NOT NULL
+),
+fallback_rate AS (
+    -- the daily volume in force on the uncapped due date, only for fills whose empty date
+    -- cannot be followed from the volume (the empty-date fallback)
+    SELECT n.fkey, s.r AS rate_at_due
+    FROM need_fallback n ASOF JOIN pq_fill_segments s ON s.fkey = n.fkey AND n.uncapped_due >= s.d
+),
+fallback AS (
+    SELECT c.*, f.rate_at_due FROM capped c LEFT JOIN fallback_rate f USING (fkey)
 ),
 empty AS (
     SELECT *,
@@ -38,7 +48,7 @@ empty AS (
                     THEN uncapped_due + CAST(floor(alarm_volume_ml / rate_at_due + 1e-7) AS INTEGER)
                 WHEN rate_at_due = 0 THEN NULL
                 ELSE uncapped_due END AS empty_raw
-    FROM capped
+    FROM fallback
 ),
 bounded AS (
     SELECT e.*,

@@ -4,8 +4,9 @@
 CREATE OR REPLACE TEMP TABLE pq_exposure AS
 WITH segs AS (
     SELECT v.patient_id, v.episode_id, v.visit_date AS seg_start,
-           least(coalesce(lead(v.visit_date) OVER (PARTITION BY v.episode_id ORDER BY v.seq),
-                          coalesce(e.end_date, CAST($as_of AS DATE) + 1)),
+           -- the next visit of an in-episode visit is in the same episode, or the episode
+           -- ended at this visit (then the segment is empty)
+           least(coalesce(v.next_visit_date, CAST($as_of AS DATE) + 1),
                  coalesce(e.end_date, CAST($as_of AS DATE) + 1)) AS seg_end,
            v.site, v.drug_if AS drug, v.pump_model_if AS pump_model, v.indication_if AS indication,
            v.clinician_if AS clinician

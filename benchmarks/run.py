@@ -1,0 +1,316 @@
+"""Registry-scale benchmark: the whole path at several scales, one table of figures.
+
+    uv run python benchmarks/run.py                      # scales 100k and 1M visits
+    uv run python benchmarks/run.py --scale 10m          # one scale
+    uv run python benchmarks/run.py --scale tiny         # smoke mode (used in CI)
+
+Each step runs in a fresh process so that its wall time and peak resident memory
+(RSS) are its own. Synthetic data is cached under benchmarks/data/<scale>/ and
+reused. Prints one table (rows = step, columns = scale: seconds / peak MB), writes it
+as CSV under benchmarks/results/, and flags any step whose cost grows faster than
+linearly between scales. Targets (2 cores, 24 GB) at 10M visits: ingest <= 60 s,
+refills + metrics <= 8 s, dashboard page functions <= 2 s, report <= 30 s,
+peak memory <= 6 GB; ingest of 1M visits <= 10 s and <= 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# patients x 10 years; the generator makes about 33 visits per patient over 10 years
+SCALES: dict[str, tuple[int, float]] = {
+    "tiny": (300, 3.0),
+    "100k": (3_000, 10.0),
+    "1m": (30_000, 10.0),
+    "10m": (300_000, 10.0),
+}
+STEPS: tuple[str, ...] = (
+    "synth",
+    "ingest",
+    "refills",
+    "metrics",
+    "refills+metrics",
+    "complications",
+    "spc",
+    "page:overview",
+    "page:worklist",
+    "report",
+)
+
+
+def data_dir(scale: str) -> Path:
+    return HERE / "data" / scale
+
+
+def db_path(scale: str) -> Path:
+    return data_dir(scale) / "bench.duckdb"
+
+
+def ensure_data(scale: str) -> None:
+    """Synthetic CSV files and a loaded database for the scale (cached)."""
+    d = data_dir(scale)
+    if not (d / "visits.csv").exists():
+        run_child("synth", scale)
+    if not db_path(scale).exists():
+        run_child("ingest", scale)
+
+
+# --- steps (run inside a child process) -------------------------------------------------
+
+
+def step_synth(scale: str) -> dict[str, object]:
+    from analytics.synth import generate, write
+
+    patients, years = SCALES[scale]
+    result = generate(patients=patients, years=years, seed=7, sites=5)
+    d = data_dir(scale)
+    d.mkdir(parents=True, exist_ok=True)
+    write(result, d)
+    return {"visits": len(result.visits), "complications": len(result.complications)}
+
+
+def step_ingest(scale: str) -> dict[str, object]:
+    from analytics.ingest import ingest_files
+
+    d = data_dir(scale)
+    db = d / "ingest-run.duckdb"
+    db.unlink(missing_ok=True)
+    res = ingest_files(db, d / "visits.csv", d / "complications.csv")
+    shutil.move(db, db_path(scale))
+    return {"rows": sum(r.rows_read for r in res)}
+
+
+def _with_reader(fn: Callable[..., object]) -> Callable[[str], dict[str, object]]:
+    def run(scale: str) -> dict[str, object]:
+        from analytics.store import reader
+
+        with reader(db_path(scale)) as con:
+            out = fn(con)
+        return {"rows": out} if isinstance(out, int) else {}
+
+    return run
+
+
+def _refills(con: object) -> int:
+    from analytics.refills import refills
+
+    return len(refills(con))  # type: ignore[arg-type]
+
+
+def _metrics(con: object) -> int:
+    from analytics.metrics import monthly_metrics
+
+    return len(monthly_metrics(con, by="site"))  # type: ignore[arg-type]
+
+
+def _refills_metrics(con: object) -> int:
+    return _refills(con) + _metrics(con)
+
+
+def _complications(con: object) -> int:
+    from analytics import complications as c
+
+    n = len(c.rates_by_category(con, by="site", codes=True))  # type: ignore[arg-type]
+    n += len(c.funnel(con)) + len(c.time_since_surgery(con)) + len(c.refill_quality(con, by="site"))  # type: ignore[arg-type]
+    n += len(c.outside_episode_reports(con)) + len(c.severity_table(con))  # type: ignore[arg-type]
+    return n
+
+
+def _spc(con: object) -> int:
+    from analytics.metrics import monthly_metrics
+    from analytics.spc import qic
+
+    m = monthly_metrics(con)  # type: ignore[arg-type]
+    m = m[m.refills_due > 0]
+    p = qic(m, y="on_time", n="refills_due", x="month", chart="p")
+    u = qic(
+        m[m.pump_days > 0], y="complications", n="pump_days", x="month", chart="u", multiply=1000
+    )
+    return len(p.table) + len(u.table)
+
+
+def _page(name: str) -> Callable[[object], int]:
+    def run(con: object) -> int:
+        import importlib
+
+        try:
+            views = importlib.import_module("analytics.views")
+        except ModuleNotFoundError:
+            return -1
+        fn = getattr(views, name, None)
+        if fn is None:
+            return -1
+        filters = views.Filters() if hasattr(views, "Filters") else None
+        result = fn(con, filters) if filters is not None else fn(con)
+        return 1 if result is not None else 0
+
+    return run
+
+
+def step_report(scale: str) -> dict[str, object]:
+    import importlib
+    import tempfile
+
+    try:
+        report = importlib.import_module("analytics.report")
+    except ModuleNotFoundError:
+        return {"skipped": "analytics.report not available"}
+    from analytics.engine import data_end
+    from analytics.store import reader
+
+    with reader(db_path(scale)) as con:
+        end = data_end(con)
+    assert end is not None
+    month = (end.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    with tempfile.TemporaryDirectory() as out:
+        report.build_report(db_path(scale), month, Path(out))
+    return {"month": month}
+
+
+CHILD_STEPS: dict[str, Callable[[str], dict[str, object]]] = {
+    "synth": step_synth,
+    "ingest": step_ingest,
+    "refills": _with_reader(_refills),
+    "metrics": _with_reader(_metrics),
+    "refills+metrics": _with_reader(_refills_metrics),
+    "complications": _with_reader(_complications),
+    "spc": _with_reader(_spc),
+    "page:overview": _with_reader(_page("overview")),
+    "page:worklist": _with_reader(_page("worklist_page")),
+    "report": step_report,
+}
+
+
+def child(step: str, scale: str) -> None:
+    t0 = time.perf_counter()
+    extra = CHILD_STEPS[step](scale)
+    wall = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "step": step,
+                "scale": scale,
+                "wall_s": round(wall, 3),
+                "rss_mb": round(rss_mb),
+                **extra,
+            }
+        )
+    )
+
+
+def run_child(step: str, scale: str) -> dict[str, object]:
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__)), "--child", step, "--scale", scale],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return {"step": step, "scale": scale, "error": last[:120]}
+    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --- the table ---------------------------------------------------------------------------
+
+
+def superlinear(results: dict[tuple[str, str], dict[str, object]], scales: list[str]) -> list[str]:
+    """Steps whose wall time grows more than 1.5x faster than the data between two scales."""
+    flags = []
+    sizes = {s: SCALES[s][0] * SCALES[s][1] for s in scales}
+    for step in STEPS:
+        for a, b in zip(scales, scales[1:], strict=False):
+            ra, rb = results.get((step, a), {}), results.get((step, b), {})
+            wa, wb = ra.get("wall_s"), rb.get("wall_s")
+            if not isinstance(wa, float | int) or not isinstance(wb, float | int) or wa < 0.2:
+                continue
+            growth = (wb / wa) / (sizes[b] / sizes[a])
+            if growth > 1.5:
+                flags.append(f"{step}: {a} -> {b} grew {growth:.1f}x faster than the data")
+    return flags
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scale", action="append", choices=list(SCALES), help="repeatable; default 100k and 1m"
+    )
+    parser.add_argument("--child", choices=list(CHILD_STEPS), help=argparse.SUPPRESS)
+    parser.add_argument("--fresh", action="store_true", help="regenerate the cached data")
+    args = parser.parse_args()
+    scales = args.scale or ["100k", "1m"]
+    if args.child:
+        child(args.child, scales[0])
+        return
+    results: dict[tuple[str, str], dict[str, object]] = {}
+    for scale in scales:
+        if args.fresh:
+            shutil.rmtree(data_dir(scale), ignore_errors=True)
+        for step in STEPS:
+            if step == "synth" and (data_dir(scale) / "visits.csv").exists():
+                results[(step, scale)] = (
+                    run_child(step, scale) if args.fresh else {"note": "cached"}
+                )
+                continue
+            if step != "synth":
+                ensure_data(scale)
+            results[(step, scale)] = run_child(step, scale)
+            print(f"  {scale:>5} {step:<16} {fmt(results[(step, scale)])}", file=sys.stderr)
+    print_table(results, scales)
+    for flag in superlinear(results, scales):
+        print("SUPERLINEAR:", flag)
+
+
+def fmt(r: dict[str, object]) -> str:
+    if "error" in r:
+        return f"error: {r['error']}"
+    if "skipped" in r:
+        return "n/a"
+    if r.get("note") == "cached":
+        return "cached"
+    return f"{r.get('wall_s')} s / {r.get('rss_mb')} MB"
+
+
+def print_table(results: dict[tuple[str, str], dict[str, object]], scales: list[str]) -> None:
+    import csv
+
+    out_dir = HERE / "results"
+    out_dir.mkdir(exist_ok=True)
+    path = out_dir / f"bench-{dt.datetime.now():%Y%m%d-%H%M%S}.csv"
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["step", *[f"{s}_wall_s" for s in scales], *[f"{s}_rss_mb" for s in scales]])
+        for step in STEPS:
+            w.writerow(
+                [
+                    step,
+                    *[results.get((step, s), {}).get("wall_s", "") for s in scales],
+                    *[results.get((step, s), {}).get("rss_mb", "") for s in scales],
+                ]
+            )
+    width = max(len(s) for s in STEPS) + 2
+    print(f"{'step':<{width}}" + "".join(f"{s:>22}" for s in scales))
+    for step in STEPS:
+        print(
+            f"{step:<{width}}" + "".join(f"{fmt(results.get((step, s), {})):>22}" for s in scales)
+        )
+    print(f"written to {path.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE.parent))
+    main()
