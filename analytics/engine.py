@@ -45,6 +45,27 @@ def stage_sql(name: str) -> str:
     )
 
 
+VISIT_ORDER_TABLE = "engine_visits"
+
+
+def build_visit_order(con: duckdb.DuckDBPyConnection) -> None:
+    """Store the as_of-independent visit order in the database (called by ingest, in its
+    transaction), so that every later `prepare` only filters it."""
+    con.execute(f"CREATE OR REPLACE TABLE {VISIT_ORDER_TABLE} AS {stage_sql('visit_order')}")
+
+
+def _visit_order_source(con: duckdb.DuckDBPyConnection) -> str:
+    """engine_visits when the database has it, else a temp table computed now."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
+        [VISIT_ORDER_TABLE],
+    ).fetchall()[0][0]
+    if found:
+        return VISIT_ORDER_TABLE
+    con.execute(f"CREATE OR REPLACE TEMP TABLE pq_visit_order AS {stage_sql('visit_order')}")
+    return "pq_visit_order"
+
+
 def data_end(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The latest visit or report date in the database (the default as_of)."""
     row = con.execute(
@@ -111,8 +132,9 @@ def prepare(
         "default_cap": config.default_cap_days,
         "zico_first_cap": config.ziconotide_first_fill_cap_days,
     }
+    source = _visit_order_source(con)
     for name in STAGES:
-        sql = stage_sql(name)
+        sql = stage_sql(name).replace("{visit_order}", source)
         con.execute(sql, _params(sql, values))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pq_prepared AS SELECT CAST(? AS VARCHAR) AS key", [key]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analytics import store
 from analytics.contract import TABLES, Table
+from analytics.engine import build_visit_order
 from analytics.errors import FileFault
 from analytics.identifiers import (
     PATIENT_ID_PATTERNS,
@@ -359,6 +360,8 @@ def ingest_files(
                 ],
             )
             results.append(res)
+        progress("ordering visits for the engine")
+        build_visit_order(con)
     return results
 
 

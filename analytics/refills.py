@@ -48,6 +48,10 @@ DETAIL_COLUMNS: tuple[str, ...] = (
     "overfilled",
 )
 
+EPISODE_LABEL = "patient_id || ':' || CAST(episode_id % 1000000 AS VARCHAR)"
+"""A readable, cut-off-independent episode id: the patient and the number of earlier
+explants/discharges (the engine keys episodes by integers internally)."""
+
 STATUSES: tuple[str, ...] = (
     "on_time",
     "late",
@@ -71,8 +75,9 @@ def refills(
     and the residual check too). Fills outside a therapy episode are not refills."""
     prepare(con, as_of, config)
     cols = REFILL_COLUMNS + (DETAIL_COLUMNS if detail else ())
+    exprs = [EPISODE_LABEL + " AS episode_id" if c == "episode_id" else c for c in cols]
     df = con.execute(
-        f"SELECT {', '.join(cols)} FROM pq_refills ORDER BY patient_id, fill_date, fill_visit_id"
+        f"SELECT {', '.join(exprs)} FROM pq_refills ORDER BY patient_id, fill_date, fill_visit_id"
     ).df()
     return df
 
@@ -112,8 +117,9 @@ def episodes(
     counted [start, end) with open episodes to as_of inclusive."""
     as_of = prepare(con, as_of, config)
     return con.execute(
-        """
-        SELECT patient_id, episode_id, start_date, end_date, start_type, left_truncated, visits, fills,
+        f"""
+        SELECT patient_id, {EPISODE_LABEL} AS episode_id, start_date, end_date, start_type,
+               left_truncated, visits, fills,
                coalesce(end_date, CAST($as_of AS DATE) + 1) - start_date AS pump_days
         FROM pq_episodes ORDER BY patient_id, start_date
         """,
