@@ -18,6 +18,7 @@ from analytics.cli_common import (
     config_option,
     db_option,
     friendly,
+    group_period_options,
     output_options,
     parse_date,
     suppress_option,
@@ -147,21 +148,7 @@ def refills(
 @db_option
 @as_of_option
 @config_option
-@click.option(
-    "--by",
-    type=click.Choice(["site", "drug", "pump_model", "indication"]),
-    default=None,
-    help="One row per month and group.",
-)
-@click.option("--from", "month_from", default=None, metavar="YYYY-MM", help="First month shown.")
-@click.option("--to", "month_to", default=None, metavar="YYYY-MM", help="Last month shown.")
-@click.option(
-    "--level",
-    type=click.FloatRange(0.5, 0.999),
-    default=0.95,
-    show_default=True,
-    help="Confidence level of the rate intervals.",
-)
+@group_period_options
 @suppress_option
 @output_options
 @friendly
@@ -202,25 +189,9 @@ def metrics(
 @db_option
 @as_of_option
 @config_option
-@click.option(
-    "--by",
-    type=click.Choice(["site", "drug", "pump_model", "indication"]),
-    default=None,
-    help="One block of rows per group.",
-)
-@click.option(
-    "--from", "month_from", default=None, metavar="YYYY-MM", help="First month of the period."
-)
-@click.option("--to", "month_to", default=None, metavar="YYYY-MM", help="Last month of the period.")
+@group_period_options
 @click.option(
     "--codes", is_flag=True, help="One row per complication code instead of per category."
-)
-@click.option(
-    "--level",
-    type=click.FloatRange(0.5, 0.999),
-    default=0.95,
-    show_default=True,
-    help="Confidence level of the exact Poisson intervals.",
 )
 @suppress_option
 @output_options
@@ -293,12 +264,13 @@ def _split(value: str) -> list[str]:
 
 # --- commands defined in their own modules ------------------------------------------
 def _register() -> None:
+    from analytics.cli_dashboard import dashboard, demo
     from analytics.cli_deidentify import deidentify
     from analytics.cli_report import report
     from analytics.cli_spc import annotate, annotations_command, spc
     from analytics.cli_synth import synth
 
-    for command in (synth, spc, annotate, annotations_command, deidentify, report):
+    for command in (synth, spc, annotate, annotations_command, deidentify, dashboard, demo, report):
         main.add_command(command)
 
 

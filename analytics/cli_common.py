@@ -126,3 +126,26 @@ def suppress_option(func: F) -> F:
         help="Small-cell suppression for sharing: counts 1..N-1 shown as <N, figures from them blanked "
         "(11 is usual).",
     )(func)
+
+
+def group_period_options(func: F) -> F:
+    """--by, --from, --to and --level, shared by the metrics and complications commands."""
+    func = click.option(
+        "--level",
+        type=click.FloatRange(0.5, 0.999),
+        default=0.95,
+        show_default=True,
+        help="Confidence level of the exact Poisson intervals.",
+    )(func)
+    func = click.option("--to", "month_to", default=None, metavar="YYYY-MM", help="Last month.")(
+        func
+    )
+    func = click.option(
+        "--from", "month_from", default=None, metavar="YYYY-MM", help="First month."
+    )(func)
+    return click.option(
+        "--by",
+        type=click.Choice(["site", "drug", "pump_model", "indication"]),
+        default=None,
+        help="One row per group (and month).",
+    )(func)

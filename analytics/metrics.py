@@ -26,6 +26,20 @@ GROUP_COLUMNS: dict[str, str] = {
 }
 """The allowed `--by` values and the engine column each groups on (a fixed allow-list)."""
 
+COUNT_COLUMNS: tuple[str, ...] = (
+    "active_patients",
+    "pump_days",
+    "fills",
+    "refills_due",
+    "on_time",
+    "late",
+    "missed",
+    "overdue",
+    "complications",
+    "refill_errors",
+)
+"""The integer columns of the metrics table (counts, and pump-days)."""
+
 METRIC_COLUMNS: tuple[str, ...] = (
     "month",
     "group",
@@ -140,18 +154,7 @@ def monthly_metrics(
     rate, ci_lo, ci_hi = complication_rate(df["complications"], df["pump_days"], level)
     df["complication_rate_per_1000"], df["rate_ci_low"], df["rate_ci_high"] = rate, ci_lo, ci_hi
     df["refill_error_rate_per_100"] = refill_error_rate(df["refill_errors"], df["fills"])
-    for col in (
-        "active_patients",
-        "pump_days",
-        "fills",
-        "refills_due",
-        "on_time",
-        "late",
-        "missed",
-        "overdue",
-        "complications",
-        "refill_errors",
-    ):
+    for col in COUNT_COLUMNS:
         df[col] = df[col].astype("int64")
     return df[list(METRIC_COLUMNS)]
 

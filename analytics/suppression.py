@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analytics.metrics import COUNT_COLUMNS
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -137,17 +139,8 @@ def suppress_table(df: pd.DataFrame, rules: Rules, threshold: int) -> pd.DataFra
 
 
 METRICS_RULES = Rules(
-    counts=(
-        "active_patients",
-        "fills",
-        "refills_due",
-        "on_time",
-        "late",
-        "missed",
-        "overdue",
-        "complications",
-        "refill_errors",
-    ),
+    # every count but pump-days (days of therapy, not people or events)
+    counts=tuple(c for c in COUNT_COLUMNS if c != "pump_days"),
     derived={
         "on_time_rate": ("on_time", "refills_due"),
         "complication_rate_per_1000": ("complications",),

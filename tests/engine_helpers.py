@@ -68,3 +68,14 @@ def visit(pid: str, date: str, vtype: str, **kw: object) -> dict[str, object]:
     row: dict[str, object] = {"patient_id": pid, "visit_date": date, "visit_type": vtype}
     row.update(kw)
     return row
+
+
+BASE: dict[str, object] = dict(
+    pump_model="SynchroMed II",
+    reservoir_ml=20,
+    drug="baclofen",
+    concentration_mg_ml=2,
+    daily_dose_mg=0.4,
+    volume_added_ml=20,
+)
+"""The base pump of the hand-worked tests: 0.2 mL/day, alarm at 2 mL, 20 mL reservoir."""

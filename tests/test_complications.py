@@ -12,16 +12,7 @@ from hypothesis import strategies as st
 from analytics import complications as comp
 from analytics.intervals import garwood
 from analytics.metrics import monthly_metrics
-from tests.engine_helpers import D, engine_db, implant, visit
-
-BASE = dict(
-    pump_model="SynchroMed II",
-    reservoir_ml=20,
-    drug="baclofen",
-    concentration_mg_ml=2,
-    daily_dose_mg=0.4,
-    volume_added_ml=20,
-)
+from tests.engine_helpers import BASE, D, engine_db, implant, visit
 
 
 @pytest.mark.parametrize(

@@ -8,16 +8,7 @@ from click.testing import CliRunner
 
 from analytics.metrics import METRIC_COLUMNS, monthly_metrics
 from analytics.refills import episodes, refills
-from tests.engine_helpers import D, engine_db, implant, visit
-
-BASE = dict(
-    pump_model="SynchroMed II",
-    reservoir_ml=20,
-    drug="baclofen",
-    concentration_mg_ml=2,
-    daily_dose_mg=0.4,
-    volume_added_ml=20,
-)
+from tests.engine_helpers import BASE, D, engine_db, implant, visit
 
 
 def test_episodes_replacement_explant_reimplant_left_truncation() -> None:

@@ -14,16 +14,7 @@ import pandas as pd
 import pytest
 
 from analytics.config import DEFAULT, Config
-from tests.engine_helpers import D, fills_of, implant, visit
-
-BASE = dict(
-    pump_model="SynchroMed II",
-    reservoir_ml=20,
-    drug="baclofen",
-    concentration_mg_ml=2,
-    daily_dose_mg=0.4,
-    volume_added_ml=20,
-)
+from tests.engine_helpers import BASE, D, fills_of, implant, visit
 
 
 def row(df: pd.DataFrame, fill_date: str) -> pd.Series:

@@ -2,7 +2,7 @@
 CREATE TABLE pumpqi_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
 
 CREATE TABLE visits (
-    visit_id VARCHAR PRIMARY KEY,
+    visit_id VARCHAR NOT NULL,  -- unique: ingest checks ids set-based (no index to maintain)
     patient_id VARCHAR NOT NULL,
     visit_date DATE NOT NULL,
     visit_type VARCHAR NOT NULL,
@@ -30,7 +30,7 @@ CREATE TABLE visits (
 );
 
 CREATE TABLE complications (
-    report_id VARCHAR PRIMARY KEY,
+    report_id VARCHAR NOT NULL,  -- unique: ingest checks ids set-based
     patient_id VARCHAR NOT NULL,
     report_date DATE NOT NULL,
     complication VARCHAR NOT NULL,

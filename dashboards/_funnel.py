@@ -1,0 +1,63 @@
+"""The funnel plot: each group's complication rate against its pump-days, with the
+pooled rate and the 95 % and 99.8 % limits computed by analytics.complications."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from _draw import HEIGHT, num, table
+
+from analytics.views import FunnelData
+
+
+def funnel_chart(data: FunnelData) -> None:
+    if data.curve.empty or data.pooled_rate_per_1000 is None:
+        st.info("No pump-days in this selection.")
+        return
+    c, t = data.curve, data.table
+    fig = go.Figure()
+    for col, name, dash in (
+        ("upper_998", "99.8 % limits", "solid"),
+        ("lower_998", None, "solid"),
+        ("upper_95", "95 % limits", "dash"),
+        ("lower_95", None, "dash"),
+    ):
+        fig.add_trace(
+            go.Scatter(x=c["pump_days"], y=c[col], mode="lines", name=name or "",
+                       showlegend=name is not None, line={"color": "#9E9E9E", "dash": dash, "width": 1},
+                       legendgroup=col[-3:], hoverinfo="skip")
+        )  # fmt: skip
+    fig.add_hline(
+        y=data.pooled_rate_per_1000, line={"color": "#4D4D4D"}, annotation_text="all groups"
+    )
+    rate = pd.to_numeric(t["rate_per_1000"], errors="coerce")
+    shown = t[rate.notna()]
+    flagged = shown["signal"].astype(str).str.contains("99.8")
+    fig.add_trace(
+        go.Scatter(
+            x=shown["pump_days"], y=rate[rate.notna()], mode="markers+text", text=shown["group"],
+            textposition="top center", name=f"{data.by}",
+            marker={"size": 11, "color": ["#D62728" if f else "#5DA5DA" for f in flagged]},
+        )
+    )  # fmt: skip
+    fig.update_layout(
+        title={"text": f"Complication rate by {data.by} against its pump-days", "font": {"size": 15}},
+        xaxis_title="pump-days in the period", yaxis_title="reports per 1,000 pump-days",
+        template="plotly_white", height=HEIGHT, legend={"orientation": "h", "y": -0.2},
+    )  # fmt: skip
+    top = max(float(rate.max()), float(c["upper_998"].median())) if rate.notna().any() else None
+    if top is not None:
+        fig.update_yaxes(range=[0, top * 1.25])
+    st.plotly_chart(fig, width="stretch", key=f"funnel_{data.by}")
+    st.caption(
+        "How to read this: each dot is one group; the funnel narrows as pump-days grow. A dot "
+        "outside the outer (99.8 %) lines differs from the pooled rate more than chance "
+        "alone would explain (red); inside it, differences are likely chance."
+    )
+    if len(shown) < len(t):
+        st.caption(f"Sharing mode: {len(t) - len(shown)} group(s) with small numbers not drawn.")
+    table(
+        t[["group", "reports", "pump_days", "rate_per_1000", "signal"]],
+        rate_per_1000=num("Per 1,000 pump-days", "%.3f"),
+    )

@@ -1,0 +1,59 @@
+"""pumpqi dashboard: refill adherence and complication-report rates of intrathecal pumps.
+
+Run with `pumpqi dashboard --db FILE` (which sets PUMPQI_DB). The sidebar filters apply
+to every page and live in the URL, so a link reproduces the view. Every figure comes
+from analytics.views; the pages only draw.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import streamlit as st
+from _data import NoData, load
+from _state import sidebar, source
+
+from analytics.views import Filters
+
+st.set_page_config(
+    page_title="pumpqi · pump QI dashboard", page_icon=":material/water_drop:", layout="wide"
+)
+
+if os.environ.get("PUMPQI_REQUIRE_LOGIN") == "1" and not st.user.is_logged_in:
+    st.title("pumpqi dashboard")
+    st.write("Please sign in to see the dashboard.")
+    st.button("Sign in", on_click=st.login)
+    st.stop()
+
+PAGES = [
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("app_pages/refills.py", title="Refills", icon=":material/water_drop:"),
+    st.Page("app_pages/complications.py", title="Complications", icon=":material/report:"),
+    st.Page("app_pages/worklist.py", title="Worklist", icon=":material/checklist:"),
+    st.Page("app_pages/timeline.py", title="Patient timeline", icon=":material/timeline:"),
+    st.Page("app_pages/quality.py", title="Data quality", icon=":material/fact_check:"),
+    st.Page("app_pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
+]
+page = st.navigation(PAGES)
+st.sidebar.markdown("## pumpqi")
+
+try:
+    options = load("options", filters=Filters())
+except NoData as exc:
+    st.session_state["pq_nodata"] = str(exc)
+except Exception as exc:  # a bug: one line for people, the traceback in the server log
+    logging.getLogger("pumpqi.dashboard").exception("loading the filter options failed")
+    st.error(
+        f"The dashboard could not read the data ({type(exc).__name__}). "
+        "The details are in the server log; please report it."
+    )
+    st.stop()
+else:
+    st.session_state.pop("pq_nodata", None)
+    st.session_state["pq_filters"] = sidebar(options)
+
+src = source()
+if src.db:
+    st.sidebar.caption(f"Database: {os.path.basename(src.db)}")
+page.run()
