@@ -53,15 +53,24 @@ def on_time(content: Content) -> str:
     return f"On-time refills {pct} in {month} ({Cell(done, 'count').text()} of {Cell(due, 'count').text()}), {reading}."
 
 
+WHO_MAX_GROUPS = 4
+"""A sentence names at most this many (what, site) groups; the rest are counted."""
+
+
 def _who(frame: pd.DataFrame, what: str, where: str) -> str:
-    """'baclofen, site B; 2 × morphine, site A' for the rows of a list."""
+    """'baclofen, site B; 2 × morphine, site A' for the rows of a list; with more than
+    WHO_MAX_GROUPS groups, the largest ones and 'and N more (see the tables)'."""
     names = frame[what].fillna("unknown").astype(str).str.replace("_", " ")
     sites = frame[where].fillna("unknown").astype(str)
     pairs = sorted(zip(names, sites, strict=True))
-    bits = []
-    for pair in dict.fromkeys(pairs):
-        n = pairs.count(pair)
-        bits.append(f"{'' if n == 1 else f'{n} × '}{pair[0]}, site {pair[1]}")
+    counts = {pair: pairs.count(pair) for pair in dict.fromkeys(pairs)}
+    shown = list(counts)
+    if len(shown) > WHO_MAX_GROUPS:
+        shown = sorted(shown, key=lambda p: (-counts[p], p))[:WHO_MAX_GROUPS]
+    bits = [f"{'' if counts[p] == 1 else f'{counts[p]} × '}{p[0]}, site {p[1]}" for p in shown]
+    rest = sum(counts.values()) - sum(counts[p] for p in shown)
+    if rest:
+        bits.append(f"and {rest} more (see the tables)")
     return "; ".join(bits)
 
 

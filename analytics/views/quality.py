@@ -14,6 +14,7 @@ from analytics.contract import TABLES
 from analytics.engine import data_end, prepare
 from analytics.refills import episodes, refills
 from analytics.suppression import Rules, suppress_table
+from analytics.validation import q
 
 _QUARANTINE = """
 SELECT table_name, source_file, coalesce(column_name, '(whole row)') AS column_name, reason,
@@ -146,7 +147,7 @@ def _missing(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frames = []
     for name, table in TABLES.items():
         cols = [c.name for c in table.columns if c.name not in _INTERNAL]
-        counts = ", ".join(f'count("{c}")' for c in cols)
+        counts = ", ".join(f"count({q(c)})" for c in cols)
         row = con.execute(f"SELECT count(*), {counts} FROM {name}").fetchall()[0]
         total = int(row[0])
         for col, present in zip(cols, row[1:], strict=True):
