@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from analytics.cli_common import (
+    OneLineErrors,
     _Progress,
     as_of_option,
     config_option,
@@ -27,7 +28,10 @@ from analytics.cli_common import (
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=OneLineErrors,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(package_name="pumpqi")
 def main(debug: bool) -> None:

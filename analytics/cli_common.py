@@ -149,3 +149,26 @@ def group_period_options(func: F) -> F:
         default=None,
         help="One row per group (and month).",
     )(func)
+
+
+class OneLineErrors(click.Group):
+    """A command group whose usage errors are one line on stderr (exit 2), as CLI.md asks."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.format_message())  # plain `pumpqi`: the help, as usual
+            sys.exit(0)
+        except click.UsageError as exc:
+            where = f"pumpqi {exc.ctx.info_name}" if exc.ctx and exc.ctx.parent else "pumpqi"
+            click.echo(f"pumpqi: {exc.format_message()} (see `{where} --help`)", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"pumpqi: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("pumpqi: interrupted; nothing was changed", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)

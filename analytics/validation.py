@@ -41,9 +41,18 @@ def _enum_norm(expr: str) -> str:
     return f"regexp_replace(lower({expr}), '[ -]+', '_', 'g')"
 
 
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+ISO_TIMESTAMP = ISO_DATE + r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+
+
 def _date_expr(expr: str) -> str:
+    """YYYY-MM-DD, or an ISO timestamp whose time is valid (its date kept as written,
+    any time zone ignored); anything else is unparseable."""
     return (
-        f"CASE WHEN regexp_full_match({expr}, '\\d{{4}}-\\d{{2}}-\\d{{2}}([T ].*)?') "
+        f"CASE WHEN length({expr}) = 10 AND regexp_full_match({expr}, {lit(ISO_DATE)}) "
+        f"THEN TRY_CAST({expr} AS DATE) "
+        f"WHEN regexp_full_match({expr}, {lit(ISO_TIMESTAMP)}) "
+        f"AND TRY_CAST(substr(replace({expr}, 'T', ' '), 1, 19) AS TIMESTAMP) IS NOT NULL "
         f"THEN TRY_CAST(substr({expr}, 1, 10) AS DATE) END"
     )
 
@@ -52,7 +61,8 @@ def _typed(col: Column, cell: str) -> str:
     if col.kind == "date":
         return _date_expr(cell)
     if col.kind in ("number", "integer"):
-        return f"TRY_CAST({cell} AS DOUBLE)"
+        # DuckDB's cast reads "1_0" as 10; a contract number has no underscore
+        return f"CASE WHEN NOT contains({cell}, '_') THEN TRY_CAST({cell} AS DOUBLE) END"
     if col.kind == "enum":
         return _enum_norm(cell)
     if col.kind == "boolean":
