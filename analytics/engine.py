@@ -107,21 +107,69 @@ def _register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         con.unregister(f"{name}_frame")
 
 
-def prepare(
-    con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, config: Config = DEFAULT
-) -> dt.date:
-    """Build the engine tables for `as_of` (default: the data's end); return the as_of used.
+ENGINE_TABLES: tuple[str, ...] = (
+    "pq_visits",
+    "pq_episodes",
+    "pq_fill_base",
+    "pq_fill_segments",
+    "pq_fill_volume",
+    "pq_refills",
+    "pq_exposure",
+    "pq_reports",
+)
+FILTERED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure", "pq_reports")
+"""Tables the dashboard narrows to a filter (analytics.views): always private copies."""
+CACHE_PREFIX = "engine_cache_"
+CACHE_KEY = "engine_cache_key"
 
-    Rebuilt only when as_of or the configuration changed since the last call on `con`.
-    """
-    as_of = resolve_as_of(con, as_of)
-    key = f"{as_of.isoformat()}|{config.digest()}"
+
+def _key(as_of: dt.date, config: Config) -> str:
+    return f"{as_of.isoformat()}|{config.digest()}"
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    kinds = con.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = $n AND temporary "
+        "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = $n AND temporary",
+        {"n": name},
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} temp.main.{name}")
+
+
+def _cached_key(con: duckdb.DuckDBPyConnection) -> str | None:
     try:
-        done = con.execute("SELECT key FROM pq_prepared").fetchall()
-        if done and done[0][0] == key:
-            return as_of
+        row = con.execute(
+            "SELECT value FROM main.pumpqi_meta WHERE key = ?", [CACHE_KEY]
+        ).fetchall()
     except duckdb.CatalogException:
-        pass
+        return None
+    return str(row[0][0]) if row else None
+
+
+def build_cache(con: duckdb.DuckDBPyConnection) -> None:
+    """Store the engine tables for the data's end and the default configuration in the
+    database (called by ingest, in its transaction): the usual question, "as of now,
+    with our settings", is then answered without recomputing."""
+    as_of = resolve_as_of(con, None)
+    _compute(con, as_of, DEFAULT)
+    for name in ENGINE_TABLES:
+        con.execute(
+            f"CREATE OR REPLACE TABLE main.{CACHE_PREFIX}{name} AS SELECT * FROM temp.main.{name}"
+        )
+    con.execute(
+        "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [CACHE_KEY, _key(as_of, DEFAULT)]
+    )
+
+
+def _use_cache(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ENGINE_TABLES:
+        _drop_temp(con, name)
+        kind = "TABLE" if name in FILTERED_TABLES else "VIEW"
+        con.execute(f"CREATE TEMP {kind} {name} AS SELECT * FROM main.{CACHE_PREFIX}{name}")
+
+
+def _compute(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> None:
     _register_config(con, config)
     values: dict[str, Any] = {
         "as_of": as_of,
@@ -133,9 +181,34 @@ def prepare(
         "zico_first_cap": config.ziconotide_first_fill_cap_days,
     }
     source = _visit_order_source(con)
+    for name in ENGINE_TABLES:
+        _drop_temp(con, name)
     for name in STAGES:
         sql = stage_sql(name).replace("{visit_order}", source)
         con.execute(sql, _params(sql, values))
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, config: Config = DEFAULT
+) -> dt.date:
+    """Build the engine tables for `as_of` (default: the data's end); return the as_of used.
+
+    Rebuilt only when as_of or the configuration changed since the last call on `con`;
+    taken from the database's stored tables when they were made for the same as_of and
+    configuration (see `build_cache`).
+    """
+    as_of = resolve_as_of(con, as_of)
+    key = _key(as_of, config)
+    try:
+        done = con.execute("SELECT key FROM pq_prepared").fetchall()
+        if done and done[0][0] == key:
+            return as_of
+    except duckdb.CatalogException:
+        pass
+    if _cached_key(con) == key:
+        _use_cache(con)
+    else:
+        _compute(con, as_of, config)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pq_prepared AS SELECT CAST(? AS VARCHAR) AS key", [key]
     )

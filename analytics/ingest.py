@@ -15,7 +15,7 @@ import pandas as pd
 
 from analytics import store
 from analytics.contract import TABLES, Table
-from analytics.engine import build_visit_order
+from analytics.engine import build_cache, build_visit_order
 from analytics.errors import FileFault
 from analytics.identifiers import (
     PATIENT_ID_PATTERNS,
@@ -360,8 +360,9 @@ def ingest_files(
                 ],
             )
             results.append(res)
-        progress("ordering visits for the engine")
+        progress("ordering visits and computing the figures as of the data's end")
         build_visit_order(con)
+        build_cache(con)
     return results
 
 
