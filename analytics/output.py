@@ -22,7 +22,11 @@ def render_table(df: pd.DataFrame, fmt: str = "csv") -> str:
     """The table as CSV (ISO dates, empty for missing) or a JSON list of row objects."""
     if fmt == "json":
         return json.dumps(_jsonable(df), indent=1, ensure_ascii=False) + "\n"
-    return df.to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n")
+    out = df.copy()
+    for col in out.columns:  # true/false, as R, Excel and JSON readers expect
+        if pd.api.types.is_bool_dtype(out[col]):
+            out[col] = out[col].map({True: "true", False: "false"})
+    return out.to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n")
 
 
 def print_table(df: pd.DataFrame, fmt: str = "csv", out: str | Path | None = None) -> None:

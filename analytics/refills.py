@@ -79,6 +79,10 @@ def refills(
     df = con.execute(
         f"SELECT {', '.join(exprs)} FROM pq_refills ORDER BY patient_id, fill_date, fill_visit_id"
     ).df()
+    # whole days stay whole numbers even where a status leaves them empty (unknown)
+    for col in ("days_late", "dry_days", "cap_days"):
+        if col in df.columns:
+            df[col] = df[col].astype("Int64")
     return df
 
 
