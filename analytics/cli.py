@@ -178,14 +178,22 @@ def metrics(
     from analytics.store import reader
 
     config = load_config(config_file)
+    totals = None
     with reader(db) as con:
         df = monthly_metrics(
             con, parse_date(as_of, "--as-of"), by, month_from, month_to, config, level
         )
+        if suppress_below and by:
+            totals = monthly_metrics(
+                con, parse_date(as_of, "--as-of"), None, month_from, month_to, config, level
+            )
     if suppress_below:
-        from analytics.suppression import METRICS_RULES, suppress_table
+        from analytics.suppression import METRICS_RULES, suppress_groups, suppress_table
 
-        df = suppress_table(df, METRICS_RULES, suppress_below)
+        if by:  # the all-groups table is public too: protect groups against subtraction
+            df = suppress_groups(df, METRICS_RULES, suppress_below, totals, partition=("month",))
+        else:
+            df = suppress_table(df, METRICS_RULES, suppress_below)
     print_table(df, fmt, out)
 
 
@@ -227,15 +235,22 @@ def complications(
 
     config = load_config(config_file)
     period = Period(month_from, month_to)
+    totals = None
     with reader(db) as con:
         day = parse_date(as_of, "--as-of")
         df = rates_by_category(con, day, by, period, level, config, codes=codes)
         outside = outside_episode_reports(con, day, period, config)
+        if suppress_below and by:
+            totals = rates_by_category(con, day, None, period, level, config, codes=codes)
     n_outside: int | str = len(outside)
     if suppress_below:
-        from analytics.suppression import COMPLICATION_RULES, suppress_table
+        from analytics.suppression import COMPLICATION_RULES, suppress_groups, suppress_table
 
-        df = suppress_table(df, COMPLICATION_RULES, suppress_below)
+        if by:  # the all-groups table is public too: protect groups against subtraction
+            key = "complication" if codes else "category"
+            df = suppress_groups(df, COMPLICATION_RULES, suppress_below, totals, partition=(key,))
+        else:
+            df = suppress_table(df, COMPLICATION_RULES, suppress_below)
         if 0 < len(outside) < suppress_below:
             n_outside = f"<{suppress_below}"
     click.echo(f"{n_outside} report(s) outside any therapy episode, not in these rates", err=True)

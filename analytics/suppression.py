@@ -10,7 +10,7 @@ Vectorised over rows; the loops run over the (few) constraints, not the data.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -157,3 +157,37 @@ COMPLICATION_RULES = Rules(
     derived={"rate_per_1000": ("reports",), "ci_low": ("reports",), "ci_high": ("reports",)},
 )
 """Rules for the `pumpqi complications` table (one row per group and category or code)."""
+
+
+def suppress_groups(
+    groups: pd.DataFrame,
+    rules: Rules,
+    threshold: int,
+    totals: pd.DataFrame | None = None,
+    key: str = "group",
+    partition: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Suppress a by-group table whose all-groups totals are shown elsewhere (the same
+    command without --by, the dashboard's overall figures): a group hidden alone under a
+    visible total could be worked out by subtraction, so another group is hidden too.
+
+    `totals` holds one row per partition (e.g. month) with the same count columns; by
+    default the sum of the groups (right for counts where each item is in one group).
+    Returns the group rows only.
+    """
+    if threshold <= 1 or groups.empty:
+        return groups.copy()
+    if totals is None:
+        counts = [c for c in rules.counts if c in groups.columns]
+        if partition:
+            totals = groups.groupby(list(partition), as_index=False)[counts].sum()
+        else:
+            totals = groups[counts].sum().to_frame().T
+    marker = "\x00all"
+    combined = pd.concat(
+        [groups.assign(**{key: groups[key].astype(str)}), totals.assign(**{key: marker})],
+        ignore_index=True,
+    )
+    column_total = (key, marker, tuple(partition))
+    out = suppress_table(combined, replace(rules, column_total=column_total), threshold)
+    return out[out[key] != marker].reset_index(drop=True)

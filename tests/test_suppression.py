@@ -91,3 +91,24 @@ def test_no_small_count_shown_and_none_recoverable(rows, n) -> None:
         assert len(hidden) != 1, "one hidden part under a visible total could be worked out"
         if _is_hidden(out.loc[i, "on_time"]) or _is_hidden(out.loc[i, "refills_due"]):
             assert pd.isna(out.loc[i, "on_time_rate"])
+
+
+def test_groups_protected_against_the_published_total() -> None:
+    """Month M: all sites 27 complications (published by the table without --by); sites
+    A 11, B 5, C 11. B alone hidden would be 27 - 11 - 11 = 5: the smallest other
+    non-zero site (A, 11 — the first of the two) is hidden too. Month N: 30 = 15 + 0 + 15,
+    nothing small, nothing hidden."""
+    from analytics.suppression import suppress_groups
+
+    groups = pd.DataFrame(
+        {
+            "month": ["M", "M", "M", "N", "N", "N"],
+            "group": ["A", "B", "C"] * 2,
+            "complications": [11, 5, 11, 15, 0, 15],
+        }
+    )
+    totals = pd.DataFrame({"month": ["M", "N"], "complications": [27, 30]})
+    rules = Rules(counts=("complications",))
+    out = suppress_groups(groups, rules, 11, totals, partition=("month",))
+    assert out.complications.tolist() == ["<11", "<11", 11, 15, 0, 15]
+    assert out.group.tolist() == ["A", "B", "C"] * 2

@@ -26,7 +26,7 @@ from analytics.spc import (
     summary_sentence,
 )
 from analytics.spc.options import ChartType
-from analytics.suppression import METRICS_RULES, Rules, suppress_table
+from analytics.suppression import METRICS_RULES, Rules, suppress_groups, suppress_table
 from analytics.views.filters import Filters
 
 
@@ -102,6 +102,14 @@ def share(df: pd.DataFrame, rules: Rules, filters: Filters, config: Config) -> p
     if not filters.sharing:
         return df
     return suppress_table(df, rules, config.suppress_below)
+
+
+def share_groups(df: pd.DataFrame, rules: Rules, filters: Filters, config: Config) -> pd.DataFrame:
+    """A by-group table as shown: like `share`, and no group hidden alone can be worked
+    out from the page's overall figures (complementary suppression across the groups)."""
+    if not filters.sharing:
+        return df
+    return suppress_groups(df, rules, config.suppress_below)
 
 
 def shared_metrics(metrics: pd.DataFrame, filters: Filters, config: Config) -> pd.DataFrame:

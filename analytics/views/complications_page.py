@@ -21,7 +21,7 @@ from analytics.complications import (
 from analytics.config import DEFAULT, Config
 from analytics.metrics import complication_rate, monthly_metrics
 from analytics.suppression import Rules
-from analytics.views.common import COMPLICATIONS, ChartData, monthly_chart, share
+from analytics.views.common import COMPLICATIONS, ChartData, monthly_chart, share, share_groups
 from analytics.views.filters import DIMENSIONS, Filters
 from analytics.views.overview import PageBase, page_base
 
@@ -99,7 +99,9 @@ def complications_page(
         categories=share(cats, RATE_RULES, filters, config),
         codes=share(codes.reset_index(drop=True), RATE_RULES, filters, config),
         by_group={
-            d: share(_group_table(con, base, filters, config, d), GROUP_RULES, filters, config)
+            d: share_groups(
+                _group_table(con, base, filters, config, d), GROUP_RULES, filters, config
+            )
             for d in DIMENSIONS
         },
         funnels={b: _funnel(con, base, filters, config, b) for b in FUNNEL_BY},

@@ -14,7 +14,7 @@ from analytics.config import DEFAULT, Config
 from analytics.metrics import monthly_metrics, on_time_rate
 from analytics.refills import DUE_STATUSES, refills
 from analytics.suppression import Rules
-from analytics.views.common import ON_TIME, ChartData, monthly_chart, share
+from analytics.views.common import ON_TIME, ChartData, monthly_chart, share, share_groups
 from analytics.views.filters import DIMENSIONS, Filters
 from analytics.views.labels import STATUS_LABELS
 from analytics.views.overview import PageBase, page_base
@@ -81,7 +81,9 @@ def refills_page(
         excluded=share(_excluded(detail, start, end), COUNT_RULES, filters, config),
         days_late=share(_days_late(due_in), COUNT_RULES, filters, config),
         by_group={
-            dim: share(_group_table(con, base, filters, config, dim), GROUP_RULES, filters, config)
+            dim: share_groups(
+                _group_table(con, base, filters, config, dim), GROUP_RULES, filters, config
+            )
             for dim in DIMENSIONS
         },
         early=_rows(early, filters, ["due_date", "next_fill_date"]),
