@@ -117,8 +117,11 @@ ENGINE_TABLES: tuple[str, ...] = (
     "pq_exposure",
     "pq_reports",
 )
+CACHED_TABLES: tuple[str, ...] = ("pq_episodes", "pq_refills", "pq_exposure", "pq_reports")
+"""What ingest stores for the data's end (pq_visits is then engine_visits itself, and
+the fill intermediates are needed only to compute pq_refills)."""
 FILTERED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure", "pq_reports")
-"""Tables the dashboard narrows to a filter (analytics.views): always private copies."""
+"""Tables the dashboard narrows to a filter (analytics.views, via `narrow`)."""
 CACHE_PREFIX = "engine_cache_"
 CACHE_KEY = "engine_cache_key"
 
@@ -153,7 +156,7 @@ def build_cache(con: duckdb.DuckDBPyConnection) -> None:
     with our settings", is then answered without recomputing."""
     as_of = resolve_as_of(con, None)
     _compute(con, as_of, DEFAULT)
-    for name in ENGINE_TABLES:
+    for name in CACHED_TABLES:
         con.execute(
             f"CREATE OR REPLACE TABLE main.{CACHE_PREFIX}{name} AS SELECT * FROM temp.main.{name}"
         )
@@ -165,8 +168,24 @@ def build_cache(con: duckdb.DuckDBPyConnection) -> None:
 def _use_cache(con: duckdb.DuckDBPyConnection) -> None:
     for name in ENGINE_TABLES:
         _drop_temp(con, name)
-        kind = "TABLE" if name in FILTERED_TABLES else "VIEW"
-        con.execute(f"CREATE TEMP {kind} {name} AS SELECT * FROM main.{CACHE_PREFIX}{name}")
+    # at the data's end every visit is known: pq_visits is the stored visit order itself
+    con.execute(f"CREATE TEMP VIEW pq_visits AS SELECT * FROM main.{VISIT_ORDER_TABLE}")
+    for name in CACHED_TABLES:
+        con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM main.{CACHE_PREFIX}{name}")
+
+
+def narrow(con: duckdb.DuckDBPyConnection, column: str, value: str, unknown: str) -> None:
+    """Keep only the rows of FILTERED_TABLES whose `column` (from the caller's fixed
+    allow-list) equals `value` (bound), a missing value counting as `unknown`: the
+    dashboard's filters. Works on stored views and computed tables alike."""
+    for name in FILTERED_TABLES:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name}__narrow AS SELECT * FROM {name} "
+            f"WHERE coalesce({column}, $unknown) = $value",
+            {"value": value, "unknown": unknown},
+        )
+        _drop_temp(con, name)
+        con.execute(f"ALTER TABLE {name}__narrow RENAME TO {name}")
 
 
 def _compute(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> None:
@@ -183,7 +202,12 @@ def _compute(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> 
     source = _visit_order_source(con)
     for name in ENGINE_TABLES:
         _drop_temp(con, name)
+    last_visit = con.execute(f"SELECT max(visit_date) FROM {source}").fetchall()[0][0]
     for name in STAGES:
+        if name == "01_visits" and last_visit is not None and last_visit <= as_of:
+            # every visit is known by as_of: pq_visits is the visit order itself, uncopied
+            con.execute(f"CREATE TEMP VIEW pq_visits AS SELECT * FROM {source}")
+            continue
         sql = stage_sql(name).replace("{visit_order}", source)
         con.execute(sql, _params(sql, values))
 

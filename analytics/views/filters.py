@@ -21,7 +21,7 @@ import duckdb
 
 from analytics.complications import Period
 from analytics.config import DEFAULT, Config
-from analytics.engine import prepare
+from analytics.engine import FILTERED_TABLES, narrow, prepare
 
 DIMENSIONS: tuple[str, ...] = ("site", "drug", "pump_model", "indication")
 """The filter dimensions (the `--by` groups of `pumpqi metrics`), a fixed allow-list."""
@@ -32,7 +32,6 @@ DIMENSION_LABELS: dict[str, str] = {
     "pump_model": "Pump model",
     "indication": "Indication",
 }
-FILTERED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure", "pq_reports")
 UNKNOWN = "unknown"
 """A missing value is the group `unknown`, as in `pumpqi metrics --by`."""
 
@@ -96,12 +95,7 @@ def apply_filters(
         pass
     as_of = prepare(con, as_of, config)
     for dim, value in filters.selected().items():
-        column = _dimension(dim)
-        for table in FILTERED_TABLES:
-            con.execute(
-                f"DELETE FROM {table} WHERE coalesce({column}, '{UNKNOWN}') <> $value",
-                {"value": value},
-            )
+        narrow(con, _dimension(dim), value, UNKNOWN)
     con.execute("CREATE OR REPLACE TEMP TABLE pq_view_filter AS SELECT 1 AS applied")
     return as_of
 
