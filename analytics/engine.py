@@ -154,6 +154,9 @@ def build_cache(con: duckdb.DuckDBPyConnection) -> None:
     """Store the engine tables for the data's end and the default configuration in the
     database (called by ingest, in its transaction): the usual question, "as of now,
     with our settings", is then answered without recomputing."""
+    con.execute("DELETE FROM main.pumpqi_meta WHERE key = ?", [CACHE_KEY])
+    if not con.execute("SELECT count(*) FROM visits").fetchall()[0][0]:
+        return  # nothing to compute yet (every row quarantined, or complications only)
     as_of = resolve_as_of(con, None)
     _compute(con, as_of, DEFAULT)
     for name in CACHED_TABLES:

@@ -69,9 +69,16 @@ def check_version(con: duckdb.DuckDBPyConnection, label: str) -> None:
         )
 
 
+MEMORY_LIMIT_ENV = "PUMPQI_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "4GB"
+"""DuckDB's working memory; beyond it large sorts and joins spill to a temporary folder
+beside the database instead of growing the process (DuckDB's own default is 80 % of RAM)."""
+
+
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": limit})
     except duckdb.IOException as exc:
         raise PumpqiError(
             f"{path.name}: cannot open the database ({str(exc).splitlines()[0][:200]})"

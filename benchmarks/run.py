@@ -289,7 +289,9 @@ def main() -> None:
                     run_child(step, scale) if args.fresh else {"note": "cached"}
                 )
                 continue
-            if step != "synth":
+            if step == "ingest" and not (data_dir(scale) / "visits.csv").exists():
+                run_child("synth", scale)
+            elif step not in ("synth", "ingest"):
                 ensure_data(scale)
             results[(step, scale)] = run_child(step, scale)
             print(f"  {scale:>5} {step:<16} {fmt(results[(step, scale)])}", file=sys.stderr)

@@ -1,0 +1,29 @@
+"""The benchmark runner in smoke mode (`--scale tiny`), so it cannot rot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_benchmark_runner_tiny_scale() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--scale", "tiny", "--fresh"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = proc.stdout
+    for step in ("ingest", "refills+metrics", "complications", "spc", "page:overview", "report"):
+        line = next((ln for ln in table.splitlines() if ln.startswith(step + " ")), "")
+        assert " s / " in line, f"{step}: {line or 'missing'}\n{proc.stderr[-1500:]}"
+    assert "error" not in table
