@@ -20,6 +20,7 @@ from analytics.cli_common import (
     db_option,
     friendly,
     group_period_options,
+    input_file_options,
     output_options,
     parse_date,
     suppress_option,
@@ -46,17 +47,7 @@ def main(debug: bool) -> None:
 
 
 @main.command()
-@click.argument("visits", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--complications",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The complications file (CSV, Parquet or .xlsx).",
-)
-@click.option(
-    "--ignore-columns", default="", help="Comma-separated extra columns to skip deliberately."
-)
-@click.option("--quiet", is_flag=True, help="No progress lines.")
+@input_file_options
 @output_options
 @friendly
 def validate(
@@ -90,17 +81,7 @@ def validate(
 
 @main.command()
 @db_option
-@click.argument("visits", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--complications",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The complications file (CSV, Parquet or .xlsx).",
-)
-@click.option(
-    "--ignore-columns", default="", help="Comma-separated extra columns to skip deliberately."
-)
-@click.option("--quiet", is_flag=True, help="No progress lines.")
+@input_file_options
 @friendly
 def ingest(
     db: str, visits: Path, complications: Path | None, ignore_columns: str, quiet: bool

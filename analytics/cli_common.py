@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -172,3 +173,18 @@ class OneLineErrors(click.Group):
             click.echo("pumpqi: interrupted; nothing was changed", err=True)
             sys.exit(130)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def input_file_options(func: F) -> F:
+    """VISITS, --complications, --ignore-columns and --quiet: the inputs of validate and ingest."""
+    func = click.option("--quiet", is_flag=True, help="No progress lines.")(func)
+    func = click.option(
+        "--ignore-columns", default="", help="Comma-separated extra columns to skip deliberately."
+    )(func)
+    func = click.option(
+        "--complications",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The complications file (CSV, Parquet or .xlsx).",
+    )(func)
+    return click.argument("visits", type=click.Path(dir_okay=False, path_type=Path))(func)

@@ -64,6 +64,19 @@ def _group(by: str | None, allowed: dict[str, str]) -> str:
     return allowed[key]
 
 
+PERIOD_MONTHS_SQL = """month_start BETWEEN date_trunc('month', CAST($start AS DATE))
+                      AND date_trunc('month', CAST($end AS DATE))"""
+"""The months of a period (bound $start/$end) in pq_exposure."""
+
+
+def _exposure_sql(group_expr: str) -> str:
+    """Pump-days per group over the period's months (group_expr from an allow-list)."""
+    return (
+        f"SELECT coalesce({group_expr}, 'unknown') AS \"group\", sum(pump_days) AS pump_days "
+        f"FROM pq_exposure WHERE {PERIOD_MONTHS_SQL} GROUP BY ALL"
+    )
+
+
 def _with_rate(df: pd.DataFrame, events: str, exposure: str, level: float) -> pd.DataFrame:
     rate, lo, hi = garwood(df[events].to_numpy(), df[exposure].to_numpy(), 1000.0, level)
     return df.assign(rate_per_1000=rate, ci_low=lo, ci_high=hi)
@@ -100,13 +113,7 @@ def rates_by_category(
     con.register("taxonomy_frame", taxonomy)
     df = con.execute(
         f"""
-        WITH exposure AS (
-            SELECT coalesce({g}, 'unknown') AS "group", sum(pump_days) AS pump_days
-            FROM pq_exposure
-            WHERE month_start BETWEEN date_trunc('month', CAST($start AS DATE))
-                                  AND date_trunc('month', CAST($end AS DATE))
-            GROUP BY ALL
-        ),
+        WITH exposure AS ({_exposure_sql(g)}),
         counts AS (
             SELECT coalesce({g}, 'unknown') AS "group", {key} AS k, count(*) AS reports,
                    count(*) FILTER (WHERE serious) AS serious
@@ -260,13 +267,7 @@ def funnel(
         params["category"] = category
     df = con.execute(
         f"""
-        WITH exposure AS (
-            SELECT coalesce({g}, 'unknown') AS "group", sum(pump_days) AS pump_days
-            FROM pq_exposure
-            WHERE month_start BETWEEN date_trunc('month', CAST($start AS DATE))
-                                  AND date_trunc('month', CAST($end AS DATE))
-            GROUP BY ALL
-        ),
+        WITH exposure AS ({_exposure_sql(g)}),
         counts AS (
             SELECT coalesce({g}, 'unknown') AS "group", count(*) AS reports
             FROM pq_reports WHERE in_episode AND report_date BETWEEN $start AND $end {cat_filter}
@@ -349,8 +350,7 @@ def refill_quality(
         active AS (
             SELECT coalesce({g}, 'unknown') AS "group", patient_id
             FROM pq_exposure
-            WHERE pump_days > 0 AND month_start BETWEEN date_trunc('month', CAST($start AS DATE))
-                                                    AND date_trunc('month', CAST($end AS DATE))
+            WHERE pump_days > 0 AND {PERIOD_MONTHS_SQL}
             GROUP BY ALL
         ),
         with_report AS (
