@@ -76,9 +76,15 @@ def refills(
     prepare(con, as_of, config)
     cols = REFILL_COLUMNS + (DETAIL_COLUMNS if detail else ())
     exprs = [EPISODE_LABEL + " AS episode_id" if c == "episode_id" else c for c in cols]
-    df = con.execute(
-        f"SELECT {', '.join(exprs)} FROM pq_refills ORDER BY patient_id, fill_date, fill_visit_id"
-    ).df()
+    # through Arrow: about three times faster than .df() for a large table
+    df = (
+        con.sql(
+            f"SELECT {', '.join(exprs)} FROM pq_refills "
+            "ORDER BY patient_id, fill_date, fill_visit_id"
+        )
+        .to_arrow_table()
+        .to_pandas(date_as_object=False)
+    )
     # whole days stay whole numbers even where a status leaves them empty (unknown)
     for col in ("days_late", "dry_days", "cap_days"):
         if col in df.columns:
