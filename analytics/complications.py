@@ -19,7 +19,7 @@ from analytics.contract import COMPLICATION_CATEGORIES, SEVERITIES
 from analytics.engine import prepare
 from analytics.errors import PumpqiError
 from analytics.intervals import garwood
-from analytics.metrics import GROUP_COLUMNS
+from analytics.metrics import group_expr
 
 FUNNEL_GROUPS: dict[str, str] = {"site": "site", "clinician": "clinician"}
 TIME_BUCKETS: tuple[str, ...] = (
@@ -55,24 +55,15 @@ def _month_start(value: str, option: str) -> dt.date:
         raise PumpqiError(f"{option}: '{value}' is not a month (YYYY-MM)") from None
 
 
-def _group(by: str | None, allowed: dict[str, str]) -> str:
-    key = by or "all"
-    if key == "all":
-        return "'all'"
-    if key not in allowed:
-        raise PumpqiError(f"--by: '{by}' is not one of {', '.join(allowed)}")
-    return allowed[key]
-
-
 PERIOD_MONTHS_SQL = """month_start BETWEEN date_trunc('month', CAST($start AS DATE))
                       AND date_trunc('month', CAST($end AS DATE))"""
 """The months of a period (bound $start/$end) in pq_exposure."""
 
 
-def _exposure_sql(group_expr: str) -> str:
-    """Pump-days per group over the period's months (group_expr from an allow-list)."""
+def _exposure_sql(group_sql: str) -> str:
+    """Pump-days per group over the period's months (group_sql from an allow-list)."""
     return (
-        f"SELECT coalesce({group_expr}, 'unknown') AS \"group\", sum(pump_days) AS pump_days "
+        f"SELECT coalesce({group_sql}, 'unknown') AS \"group\", sum(pump_days) AS pump_days "
         f"FROM pq_exposure WHERE {PERIOD_MONTHS_SQL} GROUP BY ALL"
     )
 
@@ -100,7 +91,7 @@ def rates_by_category(
     """
     as_of = prepare(con, as_of, config)
     start, end = period.bounds(as_of)
-    g = _group(by, {k: v for k, v in GROUP_COLUMNS.items() if k != "all"})
+    g = group_expr(by)
     key = "complication" if codes else "category"
     taxonomy = pd.DataFrame(
         {
@@ -260,7 +251,7 @@ def funnel(
     is flagged; random variation alone puts about 1 in 500 there."""
     as_of = prepare(con, as_of, config)
     start, end = period.bounds(as_of)
-    g = _group(by, FUNNEL_GROUPS)
+    g = group_expr(by, FUNNEL_GROUPS)
     cat_filter = "AND category = $category" if category else ""
     params: dict[str, object] = {"start": start, "end": end}
     if category:
@@ -332,7 +323,7 @@ def refill_quality(
     """
     as_of = prepare(con, as_of, config)
     start, end = period.bounds(as_of)
-    g = _group(by, {k: v for k, v in GROUP_COLUMNS.items() if k != "all"})
+    g = group_expr(by)
     df = con.execute(
         f"""
         WITH fills AS (

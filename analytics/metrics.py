@@ -7,6 +7,7 @@ the same numbers in the CLI, the dashboard and the report.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import duckdb
 import numpy as np
@@ -111,14 +112,16 @@ ORDER BY month, "group"
 """
 
 
-def group_expr(by: str | None) -> str:
-    """The engine column for a `--by` value, from the fixed allow-list only."""
+def group_expr(by: str | None, allowed: Mapping[str, str] = GROUP_COLUMNS) -> str:
+    """The engine column for a `--by` value, from a fixed allow-list only ('all' or None:
+    one group)."""
     key = by or "all"
-    if key not in GROUP_COLUMNS:
-        raise PumpqiError(
-            f"--by: '{by}' is not one of {', '.join(k for k in GROUP_COLUMNS if k != 'all')}"
-        )
-    return GROUP_COLUMNS[key]
+    if key == "all":
+        return "'all'"
+    if key not in allowed:
+        names = ", ".join(k for k in allowed if k != "all")
+        raise PumpqiError(f"--by: '{by}' is not one of {names}")
+    return allowed[key]
 
 
 def _month_bound(value: str | None, option: str) -> str | None:
