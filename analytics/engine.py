@@ -191,9 +191,19 @@ def narrow(con: duckdb.DuckDBPyConnection, column: str, value: str, unknown: str
         con.execute(f"ALTER TABLE {name}__narrow RENAME TO {name}")
 
 
-def _compute(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> None:
-    _register_config(con, config)
-    values: dict[str, Any] = {
+OPEN_FILLS_ONLY = (
+    f"AND vkey IN (SELECT fkey FROM main.{CACHE_PREFIX}pq_refills "
+    "WHERE next_fill_date IS NULL OR next_fill_date > CAST($as_of AS DATE))"
+)
+"""The fills still open at an earlier cut-off (no next fill by then), from the stored
+figures: the only ones `_compute_from_cache` computes again."""
+EARLIEST = dt.date(1, 1, 1)
+REUSED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure")
+"""Computed only in part for an earlier cut-off, then completed by reuse.sql."""
+
+
+def _values(as_of: dt.date, config: Config, exposure_from: dt.date) -> dict[str, Any]:
+    return {
         "as_of": as_of,
         "grace": config.grace_days,
         "early": config.early_days,
@@ -201,18 +211,58 @@ def _compute(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> 
         "default_alarm": config.default_alarm_ml,
         "default_cap": config.default_cap_days,
         "zico_first_cap": config.ziconotide_first_fill_cap_days,
+        "exposure_from": exposure_from,
     }
+
+
+def _compute(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config, reuse: bool = False
+) -> None:
+    """Run the stages for as_of. With `reuse` (stored figures of a later date and the same
+    configuration exist), only what a later visit can change is computed: the fills
+    still open at as_of, the pump-days of as_of's month; reuse.sql adds the rest."""
+    _register_config(con, config)
+    exposure_from = as_of.replace(day=1) if reuse else EARLIEST
+    values = _values(as_of, config, exposure_from)
     source = _visit_order_source(con)
-    for name in ENGINE_TABLES:
+    for name in (*ENGINE_TABLES, *(f"{t}_open" for t in REUSED_TABLES)):
         _drop_temp(con, name)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE pq_cutoff AS "
+        "SELECT CAST($as_of AS DATE) AS as_of, CAST($exposure_from AS DATE) AS exposure_from",
+        {"as_of": as_of, "exposure_from": exposure_from},
+    )
     last_visit = con.execute(f"SELECT max(visit_date) FROM {source}").fetchall()[0][0]
     for name in STAGES:
         if name == "01_visits" and last_visit is not None and last_visit <= as_of:
             # every visit is known by as_of: pq_visits is the visit order itself, uncopied
             con.execute(f"CREATE TEMP VIEW pq_visits AS SELECT * FROM {source}")
             continue
+        if reuse and name == "08_reports":
+            continue  # stored reports, filtered to as_of (reuse.sql)
         sql = stage_sql(name).replace("{visit_order}", source)
+        sql = sql.replace("{open_fills_only}", OPEN_FILLS_ONLY if reuse else "")
         con.execute(sql, _params(sql, values))
+    if reuse:
+        for name in REUSED_TABLES:
+            con.execute(f"ALTER TABLE {name} RENAME TO {name}_open")
+        for statement in _statements(stage_sql("reuse")):
+            con.execute(statement)
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a .sql file of ours (no semicolons inside strings or comments)."""
+    body = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
+    return [part.strip() for part in body.split(";") if part.strip()]
+
+
+def _can_reuse(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> bool:
+    """Stored figures exist for a later date and the same configuration."""
+    stored = _cached_key(con)
+    if stored is None:
+        return False
+    date, _, digest = stored.partition("|")
+    return digest == config.digest() and as_of < dt.date.fromisoformat(date)
 
 
 def prepare(
@@ -222,7 +272,8 @@ def prepare(
 
     Rebuilt only when as_of or the configuration changed since the last call on `con`;
     taken from the database's stored tables when they were made for the same as_of and
-    configuration (see `build_cache`).
+    configuration (see `build_cache`), and completed from them for an earlier as_of
+    (only the fills still open then and the pump-days of its month are computed).
     """
     as_of = resolve_as_of(con, as_of)
     key = _key(as_of, config)
@@ -235,7 +286,7 @@ def prepare(
     if _cached_key(con) == key:
         _use_cache(con)
     else:
-        _compute(con, as_of, config)
+        _compute(con, as_of, config, reuse=_can_reuse(con, as_of, config))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pq_prepared AS SELECT CAST(? AS VARCHAR) AS key", [key]
     )

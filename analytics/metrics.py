@@ -6,6 +6,7 @@ the same numbers in the CLI, the dashboard and the report.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Mapping
 
@@ -67,16 +68,17 @@ WITH months AS (
     FROM generate_series(
         (SELECT min(month_start) FROM pq_exposure WHERE pump_days > 0),
         date_trunc('month', CAST($as_of AS DATE)), INTERVAL 1 MONTH) AS t(m)
+    WHERE m BETWEEN $first AND $last
 ),
 exposure AS (
     SELECT month_start, coalesce({g}, 'unknown') AS grp,
            count(DISTINCT patient_id) AS active_patients, sum(pump_days) AS pump_days
-    FROM pq_exposure WHERE pump_days > 0 GROUP BY ALL
+    FROM pq_exposure WHERE pump_days > 0 AND month_start BETWEEN $first AND $last GROUP BY ALL
 ),
 fills AS (
     SELECT CAST(date_trunc('month', fill_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
            count(*) AS fills
-    FROM pq_refills GROUP BY ALL
+    FROM pq_refills WHERE fill_date BETWEEN $first AND $last_day GROUP BY ALL
 ),
 due AS (
     SELECT CAST(date_trunc('month', due_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
@@ -85,17 +87,21 @@ due AS (
            count(*) FILTER (WHERE status = 'late') AS late,
            count(*) FILTER (WHERE status = 'missed') AS missed,
            count(*) FILTER (WHERE status = 'overdue') AS overdue
-    FROM pq_refills WHERE status IN ('on_time', 'late', 'missed', 'overdue') GROUP BY ALL
+    FROM pq_refills
+    WHERE status IN ('on_time', 'late', 'missed', 'overdue') AND due_date BETWEEN $first AND $last_day
+    GROUP BY ALL
 ),
 reports AS (
     SELECT CAST(date_trunc('month', report_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
            count(*) AS complications,
            count(*) FILTER (WHERE category = 'refill error') AS refill_errors
-    FROM pq_reports WHERE in_episode GROUP BY ALL
+    FROM pq_reports WHERE in_episode AND report_date BETWEEN $first AND $last_day GROUP BY ALL
 ),
 groups AS (
-    SELECT grp FROM exposure UNION SELECT grp FROM fills UNION SELECT grp FROM due
-    UNION SELECT grp FROM reports
+    -- every group of the data, in every month of the range (zeros where it had nothing)
+    SELECT DISTINCT coalesce({g}, 'unknown') AS grp FROM pq_exposure WHERE pump_days > 0
+    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM pq_refills
+    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM pq_reports WHERE in_episode
 )
 SELECT strftime(m.month_start, '%Y-%m') AS month, g.grp AS "group",
        coalesce(e.active_patients, 0) AS active_patients, coalesce(e.pump_days, 0) AS pump_days,
@@ -110,6 +116,8 @@ LEFT JOIN due d ON d.month_start = m.month_start AND d.grp = g.grp
 LEFT JOIN reports r ON r.month_start = m.month_start AND r.grp = g.grp
 ORDER BY month, "group"
 """
+FIRST_MONTH = dt.date(1, 1, 1)
+LAST_MONTH = dt.date(9999, 12, 1)
 
 
 def group_expr(by: str | None, allowed: Mapping[str, str] = GROUP_COLUMNS) -> str:
@@ -146,13 +154,11 @@ def monthly_metrics(
     """The `metrics` table: one row per month (and group). See each rate function."""
     as_of = prepare(con, as_of, config)
     sql = _METRICS_SQL.replace("{g}", group_expr(by))
-    df = con.execute(sql, {"as_of": as_of}).df()
     lo, hi = _month_bound(month_from, "--from"), _month_bound(month_to, "--to")
-    if lo:
-        df = df[df["month"] >= lo]
-    if hi:
-        df = df[df["month"] <= hi]
-    df = df.reset_index(drop=True)
+    first = dt.date.fromisoformat(lo + "-01") if lo else FIRST_MONTH
+    last = dt.date.fromisoformat(hi + "-01") if hi else LAST_MONTH
+    last_day = last.replace(day=calendar.monthrange(last.year, last.month)[1])
+    df = con.execute(sql, {"as_of": as_of, "first": first, "last": last, "last_day": last_day}).df()
     df["on_time_rate"] = on_time_rate(df["on_time"], df["refills_due"])
     rate, ci_lo, ci_hi = complication_rate(df["complications"], df["pump_days"], level)
     df["complication_rate_per_1000"], df["rate_ci_low"], df["rate_ci_high"] = rate, ci_lo, ci_hi

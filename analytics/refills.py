@@ -69,18 +69,25 @@ def refills(
     as_of: dt.date | None = None,
     config: Config = DEFAULT,
     detail: bool = False,
+    dated_in: tuple[dt.date, dt.date] | None = None,
 ) -> pd.DataFrame:
     """One row per fill as of `as_of`: due date and its source, empty date, next fill,
     status, days late, dry days and the early flag (with `detail`, the values in force
-    and the residual check too). Fills outside a therapy episode are not refills."""
-    prepare(con, as_of, config)
+    and the residual check too). Fills outside a therapy episode are not refills.
+    With `dated_in` (first, last day), only the fills dated or due in that range."""
+    as_of = prepare(con, as_of, config)
     cols = REFILL_COLUMNS + (DETAIL_COLUMNS if detail else ())
     exprs = [EPISODE_LABEL + " AS episode_id" if c == "episode_id" else c for c in cols]
+    where, params = "", None
+    if dated_in is not None:
+        where = "WHERE fill_date BETWEEN $first AND $last OR due_date BETWEEN $first AND $last"
+        params = {"first": dated_in[0], "last": dated_in[1]}
     # through Arrow: about three times faster than .df() for a large table
     df = (
         con.sql(
-            f"SELECT {', '.join(exprs)} FROM pq_refills "
-            "ORDER BY patient_id, fill_date, fill_visit_id"
+            f"SELECT {', '.join(exprs)} FROM pq_refills {where} "
+            "ORDER BY patient_id, fill_date, fill_visit_id",
+            params=params,
         )
         .to_arrow_table()
         .to_pandas(date_as_object=False)
@@ -90,6 +97,16 @@ def refills(
         if col in df.columns:
             df[col] = df[col].astype("Int64")
     return df
+
+
+def status_counts(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, config: Config = DEFAULT
+) -> dict[str, int]:
+    """How many fills to `as_of` have each status (every status listed, zeros too)."""
+    prepare(con, as_of, config)
+    rows = con.execute("SELECT status, count(*) FROM pq_refills GROUP BY status").fetchall()
+    found = {str(s): int(n) for s, n in rows}
+    return {s: found.get(s, 0) for s in STATUSES}
 
 
 def worklist(

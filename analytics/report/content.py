@@ -29,7 +29,7 @@ from analytics.config import Config
 from analytics.engine import data_end, prepare
 from analytics.errors import PumpqiError
 from analytics.metrics import complication_rate, monthly_metrics, on_time_rate, refill_error_rate
-from analytics.refills import refills, worklist
+from analytics.refills import refills, status_counts, worklist
 from analytics.report.control import control_charts
 from analytics.report.period import AVERAGE_MONTHS, CHART_MONTHS, ReportMonth
 from analytics.report.sources import (
@@ -188,7 +188,8 @@ def gather(
     _require_data(history, month)
     totals = _totals(history, month)
     this, year = Period(month.month, month.month), Period(*month.window(AVERAGE_MONTHS))
-    fills = refills(con, as_of, config, detail=True)
+    # the month's fills only (dated or due in it): every list and count below needs no more
+    fills = refills(con, as_of, config, detail=True, dated_in=(month.first_day, month.as_of))
     categories, codes = _complication_tables(con, month, config)
     meta = Meta(
         programme, month, end, generated_at, package_version(), config.digest(),
@@ -215,7 +216,9 @@ def gather(
         serious=serious,
         surgery=surgery_pivot(time_since_surgery(con, as_of, year, config)),
         list_counts=list_counts(missed, serious),
-        data_quality=data_quality(con, fills, outside, month),
+        data_quality=data_quality(
+            con, fills, outside, month, status_counts(con, as_of, config)["unknown"]
+        ),
         annotations=notes,
         charts=control_charts(history, notes),
     )

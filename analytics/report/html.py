@@ -15,6 +15,10 @@ from analytics.report.table import Cell, Table
 from analytics.report.tables import input_files
 
 GENERATED_FORMAT = "%Y-%m-%d %H:%M UTC"
+MAX_PRINTED_ROWS = 60
+"""Rows of one table in the HTML and PDF (about two printed pages); a longer list, such
+as the missed fills of a registry, is cut there with a line pointing to the workbook,
+which always holds every row."""
 
 
 def _environment() -> jinja2.Environment:
@@ -25,6 +29,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.globals["cell_class"] = cell_class
+    env.globals["max_rows"] = MAX_PRINTED_ROWS
     return env
 
 

@@ -100,17 +100,22 @@ def _quarantine(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def data_quality(
-    con: duckdb.DuckDBPyConnection, fills: pd.DataFrame, outside: pd.DataFrame, month: ReportMonth
+    con: duckdb.DuckDBPyConnection,
+    fills: pd.DataFrame,
+    outside: pd.DataFrame,
+    month: ReportMonth,
+    unknown_total: int,
 ) -> pd.DataFrame:
     """Rows set aside at ingest (by table, column and reason) and the engine's own
-    warnings: unknown due dates, overfilled reservoirs, reports outside an episode,
+    warnings: unknown due dates (`fills` holds the month's fills, `unknown_total` counts
+    all to the cut-off), overfilled reservoirs, reports outside an episode,
     left-truncated episodes."""
     unknown = fills["status"] == "unknown"
     this = _in_month(fills["fill_date"], month)
     eps = episodes(con, month.as_of)
     checks = [
         ("unknown due date", "fills dated in the month", int((unknown & this).sum())),
-        ("unknown due date", "all fills to the cut-off", int(unknown.sum())),
+        ("unknown due date", "all fills to the cut-off", int(unknown_total)),
         ("overfilled", "fills in the month above the reservoir size", int((fills["overfilled"] & this).sum())),
         ("outside episode", "reports in the month outside any therapy episode", int(len(outside))),
         ("left-truncated", "episodes that started before the data", int(eps["left_truncated"].sum())),

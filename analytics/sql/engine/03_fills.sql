@@ -1,6 +1,9 @@
 -- pq_fill_base: one row per fill with its next fill, recorded due date, volume,
 -- alarm volume and stability cap (config tables cfg_caps, cfg_model_alarm).
 -- Caps and model alarms are worked out once per distinct drug / pump model.
+-- {open_fills_only} is empty, or (stored figures reused for an earlier cut-off) keeps
+-- only the fills not followed by another fill by the cut-off: the last fill of each
+-- episode, whose lead() over the kept fills is then correctly empty (engine.py).
 CREATE OR REPLACE TEMP TABLE pq_fill_base AS
 WITH fills AS (
     SELECT vkey AS fkey, pid, patient_id, episode_id, visit_id AS fill_visit_id, visit_date AS fill_date,
@@ -12,7 +15,7 @@ WITH fills AS (
            lead(visit_date) OVER (PARTITION BY episode_id ORDER BY seq) AS next_fill_date,
            lead(visit_id) OVER (PARTITION BY episode_id ORDER BY seq) AS next_fill_visit_id
     FROM pq_visits
-    WHERE is_fill
+    WHERE is_fill {open_fills_only}
 ),
 recorded AS (
     SELECT episode_id, fill_grp, arg_max(next_refill_due, seq) AS recorded_due

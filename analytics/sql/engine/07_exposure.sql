@@ -1,6 +1,8 @@
 -- pq_exposure: pump-days per patient, month and the group values in force that day.
 -- An episode covers [start, end): the start day counts, the end day does not; an open
 -- episode counts up to and including $as_of. Months are split exactly at their bounds.
+-- Only months from $exposure_from on are computed (the first day of time, or, when the
+-- stored figures are reused for an earlier cut-off, the cut-off's month: engine.py).
 CREATE OR REPLACE TEMP TABLE pq_exposure AS
 WITH segs AS (
     SELECT v.patient_id, v.episode_id, v.visit_date AS seg_start,
@@ -11,12 +13,13 @@ WITH segs AS (
            v.site, v.drug_if AS drug, v.pump_model_if AS pump_model, v.indication_if AS indication,
            v.clinician_if AS clinician
     FROM pq_visits v JOIN pq_episodes e USING (episode_id)
-    WHERE v.in_ep
+    WHERE v.in_ep AND coalesce(v.next_visit_date, CAST($as_of AS DATE) + 1) > CAST($exposure_from AS DATE)
 ),
 months AS (
     SELECT CAST(m AS DATE) AS month_start, CAST(m + INTERVAL 1 MONTH AS DATE) AS month_end
     FROM generate_series(
-        (SELECT date_trunc('month', min(start_date)) FROM pq_episodes),
+        greatest((SELECT CAST(date_trunc('month', min(start_date)) AS TIMESTAMP) FROM pq_episodes),
+                 CAST($exposure_from AS TIMESTAMP)),
         date_trunc('month', CAST($as_of AS DATE)),
         INTERVAL 1 MONTH) AS t(m)
 )

@@ -1,0 +1,28 @@
+-- Figures as of an earlier cut-off (pq_cutoff) from the stored ones of the same
+-- configuration: the rows a later visit cannot change are reused, the rest was computed
+-- for the cut-off (engine.py, `_compute`). Views, so nothing large is copied.
+
+-- A fill followed by another fill by the cut-off is final: its due and empty dates and
+-- status depend only on visits up to that next fill. Only the episode's end is as known
+-- on the cut-off.
+CREATE OR REPLACE TEMP VIEW pq_refills AS
+SELECT * FROM pq_refills_open
+UNION ALL BY NAME
+SELECT * REPLACE (CASE WHEN episode_end <= (SELECT as_of FROM pq_cutoff) THEN episode_end END
+                  AS episode_end)
+FROM main.engine_cache_pq_refills
+WHERE next_fill_date <= (SELECT as_of FROM pq_cutoff);
+
+-- Pump-days of the months before the cut-off's month: segments clipped at a month end
+-- before the cut-off do not depend on later visits.
+CREATE OR REPLACE TEMP VIEW pq_exposure AS
+SELECT * FROM pq_exposure_open
+UNION ALL BY NAME
+SELECT * FROM main.engine_cache_pq_exposure
+WHERE month_start < (SELECT exposure_from FROM pq_cutoff);
+
+-- A report's episode, latest surgery and group values depend only on visits up to its
+-- date (an episode ending after the cut-off was open on the report date either way).
+CREATE OR REPLACE TEMP VIEW pq_reports AS
+SELECT * FROM main.engine_cache_pq_reports
+WHERE report_date <= (SELECT as_of FROM pq_cutoff);
