@@ -117,6 +117,9 @@ ENGINE_TABLES: tuple[str, ...] = (
     "pq_exposure",
     "pq_reports",
 )
+INTERMEDIATE_TABLES: tuple[str, ...] = ("pq_fill_segments", "pq_fill_volume", "pq_fill_base")
+"""Needed only to compute pq_refills: dropped once it is built, so that the later stages
+have the memory (DuckDB spills to disk beyond its limit)."""
 CACHED_TABLES: tuple[str, ...] = ("pq_episodes", "pq_refills", "pq_exposure", "pq_reports")
 """What ingest stores for the data's end (pq_visits is then engine_visits itself, and
 the fill intermediates are needed only to compute pq_refills)."""
@@ -243,6 +246,9 @@ def _compute(
         sql = stage_sql(name).replace("{visit_order}", source)
         sql = sql.replace("{open_fills_only}", OPEN_FILLS_ONLY if reuse else "")
         con.execute(sql, _params(sql, values))
+        if name == "06_refills":
+            for table in INTERMEDIATE_TABLES:
+                _drop_temp(con, table)
     if reuse:
         for name in REUSED_TABLES:
             con.execute(f"ALTER TABLE {name} RENAME TO {name}_open")

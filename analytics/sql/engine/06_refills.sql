@@ -72,7 +72,11 @@ status AS (
            coalesce(next_fill_date, episode_end, CAST($as_of AS DATE)) AS status_end
     FROM bounded
 )
-SELECT *,
+-- only what the product reads (a narrow table: it is the largest the engine keeps)
+SELECT fkey, patient_id, episode_id, fill_visit_id, fill_date, fill_type, site, drug, pump_model,
+       indication, clinician, reservoir_ml, volume_added_ml, start_volume_ml, alarm_volume_ml,
+       rate_at_fill, recorded_due, computed_due, cap_days, cap_date, due_date, due_source,
+       empty_date, next_fill_date, episode_end, status,
        CASE status
            WHEN 'unknown' THEN NULL
            WHEN 'late' THEN status_end - due_date

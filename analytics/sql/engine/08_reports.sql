@@ -4,12 +4,11 @@
 -- force on its date (site: the report's own when recorded).
 CREATE OR REPLACE TEMP TABLE pq_reports AS
 WITH day_values AS (
-    SELECT patient_id, visit_date,
-           arg_max(site, seq) AS site, arg_max(drug_if, seq) AS drug,
-           arg_max(pump_model_if, seq) AS pump_model, arg_max(indication_if, seq) AS indication,
-           arg_max(clinician_if, seq) AS clinician
+    -- the values in force after the last visit of each day (no grouping needed)
+    SELECT patient_id, visit_date, site, drug_if AS drug, pump_model_if AS pump_model,
+           indication_if AS indication, clinician_if AS clinician
     FROM pq_visits
-    GROUP BY patient_id, visit_date
+    WHERE last_of_day
 ),
 surgeries AS (
     SELECT patient_id, visit_date AS surgery_date, arg_max(visit_type, seq) AS surgery_type
