@@ -192,6 +192,7 @@ def narrow(con: duckdb.DuckDBPyConnection, column: str, value: str, unknown: str
         )
         _drop_temp(con, name)
         con.execute(f"ALTER TABLE {name}__narrow RENAME TO {name}")
+    con.execute("UPDATE pq_prepared SET stored = FALSE")  # filtered: no stored figure applies
 
 
 OPEN_FILLS_ONLY = (
@@ -283,17 +284,36 @@ def prepare(
     """
     as_of = resolve_as_of(con, as_of)
     key = _key(as_of, config)
-    try:
+    if _temp_exists(con, "pq_prepared"):
         done = con.execute("SELECT key FROM pq_prepared").fetchall()
         if done and done[0][0] == key:
             return as_of
-    except duckdb.CatalogException:
-        pass
-    if _cached_key(con) == key:
+    stored = _cached_key(con) == key
+    if stored:
         _use_cache(con)
     else:
         _compute(con, as_of, config, reuse=_can_reuse(con, as_of, config))
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE pq_prepared AS SELECT CAST(? AS VARCHAR) AS key", [key]
+        "CREATE OR REPLACE TEMP TABLE pq_prepared AS "
+        "SELECT CAST(? AS VARCHAR) AS key, CAST(? AS BOOLEAN) AS stored",
+        [key, stored],
     )
     return as_of
+
+
+def uses_stored_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the engine tables on `con` are the database's stored ones, unfiltered:
+    then figures stored beside them (analytics.metrics) can be read instead of computed."""
+    if not _temp_exists(con, "pq_prepared"):
+        return False
+    row = con.execute("SELECT stored FROM pq_prepared").fetchall()
+    return bool(row and row[0][0])
+
+
+def _temp_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a temp table exists (asked, not tried: a failed statement would abort an
+    ingest's transaction)."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [name]
+    ).fetchall()
+    return bool(found[0][0])

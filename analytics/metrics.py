@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.config import DEFAULT, Config
-from analytics.engine import prepare
+from analytics.engine import CACHE_PREFIX, prepare, uses_stored_tables
 from analytics.errors import PumpqiError
 from analytics.intervals import garwood
 
@@ -142,6 +142,51 @@ def _month_bound(value: str | None, option: str) -> str | None:
     return value
 
 
+STORED_METRICS = f"{CACHE_PREFIX}metrics"
+"""The metrics table for every `--by` value, stored by ingest beside the engine tables
+for the data's end (`store_metrics`): the dashboard's and the CLI's usual question."""
+_STORED_SQL = f"""
+SELECT month, "group", {", ".join(COUNT_COLUMNS)} FROM main.{STORED_METRICS}
+WHERE by_column = $by AND month BETWEEN strftime($first, '%Y-%m') AND strftime($last, '%Y-%m')
+ORDER BY month, "group"
+"""
+
+
+def store_metrics(con: duckdb.DuckDBPyConnection) -> None:
+    """Store the counts of the metrics table for every `--by` value as of the stored
+    engine tables (called by ingest, in its transaction, after `engine.build_cache`)."""
+    con.execute(f"DROP TABLE IF EXISTS main.{STORED_METRICS}")
+    if not con.execute("SELECT count(*) FROM visits").fetchall()[0][0]:
+        return
+    as_of = prepare(con)
+    parts = []
+    for by in GROUP_COLUMNS:
+        sql = _METRICS_SQL.replace("{g}", group_expr(by))
+        parts.append(f"SELECT {lit_by(by)} AS by_column, * FROM ({sql})")
+    bounds = {"first": FIRST_MONTH, "last": LAST_MONTH, "last_day": dt.date(9999, 12, 31)}
+    con.execute(
+        f"CREATE TABLE main.{STORED_METRICS} AS {' UNION ALL '.join(parts)}",
+        {"as_of": as_of, **bounds},
+    )
+
+
+def lit_by(by: str) -> str:
+    """The SQL literal of a `--by` value (from the fixed GROUP_COLUMNS keys only)."""
+    if by not in GROUP_COLUMNS:
+        raise PumpqiError(f"--by: '{by}' is not a grouping")
+    return f"'{by}'"
+
+
+def _has_stored_metrics(con: duckdb.DuckDBPyConnection) -> bool:
+    if not uses_stored_tables(con):
+        return False
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
+        [STORED_METRICS],
+    ).fetchall()
+    return bool(found[0][0])
+
+
 def monthly_metrics(
     con: duckdb.DuckDBPyConnection,
     as_of: dt.date | None = None,
@@ -151,14 +196,23 @@ def monthly_metrics(
     config: Config = DEFAULT,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """The `metrics` table: one row per month (and group). See each rate function."""
+    """The `metrics` table: one row per month (and group). See each rate function.
+
+    Read from the stored counts when the engine tables are the stored ones (same as_of,
+    same configuration, no filter), else computed; the two are the same figures."""
     as_of = prepare(con, as_of, config)
-    sql = _METRICS_SQL.replace("{g}", group_expr(by))
+    g = group_expr(by)
     lo, hi = _month_bound(month_from, "--from"), _month_bound(month_to, "--to")
     first = dt.date.fromisoformat(lo + "-01") if lo else FIRST_MONTH
     last = dt.date.fromisoformat(hi + "-01") if hi else LAST_MONTH
-    last_day = last.replace(day=calendar.monthrange(last.year, last.month)[1])
-    df = con.execute(sql, {"as_of": as_of, "first": first, "last": last, "last_day": last_day}).df()
+    if _has_stored_metrics(con):
+        df = con.execute(_STORED_SQL, {"by": by or "all", "first": first, "last": last}).df()
+    else:
+        last_day = last.replace(day=calendar.monthrange(last.year, last.month)[1])
+        df = con.execute(
+            _METRICS_SQL.replace("{g}", g),
+            {"as_of": as_of, "first": first, "last": last, "last_day": last_day},
+        ).df()
     df["on_time_rate"] = on_time_rate(df["on_time"], df["refills_due"])
     rate, ci_lo, ci_hi = complication_rate(df["complications"], df["pump_days"], level)
     df["complication_rate_per_1000"], df["rate_ci_low"], df["rate_ci_high"] = rate, ci_lo, ci_hi

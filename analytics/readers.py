@@ -64,15 +64,16 @@ def read_table_file(path: Path, table_name: str) -> RawTable:
             label, f"file is larger than {MAX_FILE_BYTES // 1024**3} GiB; split the extract"
         )
     suffix = path.suffix.lower()
-    digest = file_sha256(path)
     if suffix == ".parquet":
+        digest = file_sha256(path)
         data, encoding = _read_parquet(path), "parquet"
         malformed = _empty_malformed()
     elif suffix in (".xlsx", ".xlsm"):
+        digest = file_sha256(path)
         data, encoding = _read_excel(path, table_name), "xlsx"
         malformed = _empty_malformed()
     else:
-        data, malformed, encoding = _read_csv(path)
+        data, malformed, encoding, digest = _read_csv(path)
     columns = tuple(c for c in data.column_names if c != LINE)
     _check_columns(label, columns)
     _check_cell_lengths(label, data)
@@ -151,6 +152,8 @@ def _decode(raw: bytes, label: str) -> tuple[bytes, str]:
         raw, enc = raw[3:], "utf-8-sig"
     else:
         enc = "utf-8"
+    if raw.isascii():  # the usual case, and far cheaper than decoding to check
+        return raw, enc
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -167,31 +170,43 @@ def _detect_delimiter(header_line: str, label: str) -> str:
     return best
 
 
-def _record_lines(buf: np.ndarray, delimiter: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Record start lines, start offsets and (ends, field counts), vectorised and quote-aware.
+def _record_bounds(buf: np.ndarray, quoted: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Record start lines, start offsets and end offsets, vectorised and quote-aware.
 
-    A newline or delimiter counts only outside double quotes: with the sorted quote
-    positions q, a byte at p is inside quotes when an odd number of quotes precede it
-    (a doubled quote inside a quoted field adds two and changes nothing).
+    A newline counts only outside double quotes: with the sorted quote positions q, a
+    byte at p is inside quotes when an odd number of quotes precede it (a doubled quote
+    inside a quoted field adds two and changes nothing). Blank records are dropped.
     """
-    quotes = np.flatnonzero(buf == ord('"'))
     all_nl = np.flatnonzero(buf == ord("\n"))
-    delim_pos = np.flatnonzero(buf == ord(delimiter))
     nl = all_nl
-    if len(quotes):
+    if quoted:
+        quotes = np.flatnonzero(buf == ord('"'))
         nl = all_nl[np.searchsorted(quotes, all_nl) % 2 == 0]
-        delim_pos = delim_pos[np.searchsorted(quotes, delim_pos) % 2 == 0]
     ends = nl if (len(buf) and buf[-1] == ord("\n")) else np.append(nl, len(buf))
     starts = np.concatenate(([0], nl + 1))[: len(ends)]
-    # The line of a record's start = 1 + newlines (any, quoted or not) before it.
-    lines = np.searchsorted(all_nl, starts) + 1
+    # The line of a record's start = 1 + newlines (any, quoted or not) before it; without
+    # quotes every newline ends a record, so record k starts on line k + 1.
+    lines = np.searchsorted(all_nl, starts) + 1 if quoted else np.arange(1, len(ends) + 1)
     length = ends - starts
     # Strip a trailing \r from the length, then drop blank records.
     has_cr = (length > 0) & (buf[np.maximum(ends - 1, 0)] == ord("\r"))
     keep = (length - has_cr) > 0
-    starts, ends, lines = starts[keep], ends[keep], lines[keep]
-    fields = np.searchsorted(delim_pos, ends) - np.searchsorted(delim_pos, starts) + 1
-    return lines, starts, np.stack([ends, fields])
+    return lines[keep], starts[keep], ends[keep]
+
+
+def _field_counts(
+    buf: np.ndarray, delimiter: str, starts: np.ndarray, ends: np.ndarray, quoted: bool
+) -> np.ndarray:
+    """Fields of each record: 1 + the delimiters outside quotes between its bounds.
+
+    Needed only when the CSV parser set rows aside (a wrong number of fields), to name
+    their lines: a scan of every delimiter of the file."""
+    delim_pos = np.flatnonzero(buf == ord(delimiter))
+    if quoted:
+        quotes = np.flatnonzero(buf == ord('"'))
+        delim_pos = delim_pos[np.searchsorted(quotes, delim_pos) % 2 == 0]
+    counts: np.ndarray = np.searchsorted(delim_pos, ends) - np.searchsorted(delim_pos, starts) + 1
+    return counts
 
 
 def _has_stray_quotes(buf: np.ndarray, delimiter: str) -> bool:
@@ -210,13 +225,15 @@ def _has_stray_quotes(buf: np.ndarray, delimiter: str) -> bool:
     return not bool(ok.all())
 
 
-def _read_csv(path: Path) -> tuple[pa.Table, pa.Table, str]:
+def _read_csv(path: Path) -> tuple[pa.Table, pa.Table, str, str]:
+    """Read a CSV file: its text cells with lines, malformed records, encoding, SHA-256."""
     label = path.name
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise FileFault(label, f"cannot read the file ({exc.strerror})") from None
-    if not raw.strip():
+    digest = hashlib.sha256(raw).hexdigest()
+    if not raw or raw.isspace():  # (isspace stops at the first other byte; strip would copy)
         raise FileFault(label, "no header row: the file is empty")
     text_bytes, encoding = _decode(raw, label)
     del raw
@@ -238,33 +255,14 @@ def _read_csv(path: Path) -> tuple[pa.Table, pa.Table, str]:
     _check_columns(label, tuple(names))
 
     buf = np.frombuffer(text_bytes, dtype=np.uint8)
-    if _has_stray_quotes(buf, delimiter) or np.count_nonzero(buf == ord('"')) % 2:
+    n_quotes = text_bytes.count(b'"')
+    if n_quotes % 2 or (n_quotes and _has_stray_quotes(buf, delimiter)):
         # An odd number of quotes: a literal one (`5"`) or a field never closed; the exact
         # reader tells them apart.
-        return _read_csv_exact(text_bytes, names, delimiter, label, encoding)
-    lines, starts, ends_fields = _record_lines(buf, delimiter)
-    ends, fields = ends_fields
+        return (*_read_csv_exact(text_bytes, names, delimiter, label, encoding), digest)
+    lines, starts, ends = _record_bounds(buf, quoted=n_quotes > 0)
     # Record 0 is the header.
-    lines, starts, ends, fields = lines[1:], starts[1:], ends[1:], fields[1:]
-    bad = fields != len(names)
-    good_lines = lines[~bad]
-
-    malformed_raw: list[str] = []
-    bad_idx = np.flatnonzero(bad)
-    for i in bad_idx[:100_000]:  # only malformed records, never the good ones
-        malformed_raw.append(
-            text_bytes[starts[i] : ends[i]].decode("utf-8", "replace").rstrip("\r")[:4000]
-        )
-    malformed = pa.table(
-        {
-            LINE: pa.array(lines[bad_idx].astype(np.int64)),
-            "reason": pa.array(
-                [f"wrong number of fields: {f} instead of {len(names)}" for f in fields[bad_idx]],
-                pa.string(),
-            ),
-            "raw": pa.array(malformed_raw, pa.string()),
-        }
-    )
+    lines, starts, ends = lines[1:], starts[1:], ends[1:]
 
     skipped: list[int] = []
 
@@ -288,12 +286,40 @@ def _read_csv(path: Path) -> tuple[pa.Table, pa.Table, str]:
         )
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
         raise FileFault(label, f"not a readable CSV file ({_short(exc)})") from None
+    if not skipped and data.num_rows == len(lines):
+        # every record parsed: record i starts at lines[i]
+        return (
+            data.append_column(LINE, pa.array(lines.astype(np.int64))),
+            _empty_malformed(),
+            encoding,
+            digest,
+        )
+    fields = _field_counts(buf, delimiter, starts, ends, quoted=n_quotes > 0)
+    bad = fields != len(names)
+    good_lines = lines[~bad]
     if data.num_rows != len(good_lines) or len(skipped) != int(bad.sum()):
         # Quotes the fast scan could not follow (e.g. a stray quote inside a field):
         # count records the slow, exact way.
-        return _read_csv_exact(text_bytes, names, delimiter, label, encoding)
+        return (*_read_csv_exact(text_bytes, names, delimiter, label, encoding), digest)
+    bad_idx = np.flatnonzero(bad)
+    malformed_raw = [  # only malformed records, never the good ones (the text of 100,000 at most)
+        text_bytes[starts[i] : ends[i]].decode("utf-8", "replace").rstrip("\r")[:4000]
+        if k < 100_000
+        else None
+        for k, i in enumerate(bad_idx)
+    ]
+    malformed = pa.table(
+        {
+            LINE: pa.array(lines[bad_idx].astype(np.int64)),
+            "reason": pa.array(
+                [f"wrong number of fields: {f} instead of {len(names)}" for f in fields[bad_idx]],
+                pa.string(),
+            ),
+            "raw": pa.array(malformed_raw, pa.string()),
+        }
+    )
     data = data.append_column(LINE, pa.array(good_lines.astype(np.int64)))
-    return data, malformed, encoding
+    return data, malformed, encoding, digest
 
 
 def _read_csv_exact(

@@ -64,7 +64,10 @@ def _typed(col: Column, cell: str) -> str:
         # DuckDB's cast reads "1_0" as 10; a contract number has no underscore
         return f"CASE WHEN NOT contains({cell}, '_') THEN TRY_CAST({cell} AS DOUBLE) END"
     if col.kind == "enum":
-        return _enum_norm(cell)
+        # a cell already written as a contract value needs no normalising (the usual case,
+        # and far cheaper than the regular expression)
+        allowed = ", ".join(lit(v) for v in col.values)
+        return f"CASE WHEN {cell} IN ({allowed}) THEN {cell} ELSE {_enum_norm(cell)} END"
     if col.kind == "boolean":
         t = ", ".join(lit(v) for v in BOOLEAN_TRUE)
         f = ", ".join(lit(v) for v in BOOLEAN_FALSE)

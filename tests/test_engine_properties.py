@@ -121,22 +121,31 @@ def test_stored_visit_order_equals_computing_at_the_cut_off(log, as_of_offset) -
 @settings(max_examples=10, deadline=None)
 @given(log=visit_logs())
 def test_stored_figures_equal_computed_figures(log) -> None:
-    """Ingest stores the engine tables for the data's end and the default configuration;
-    a configuration that changes nothing the figures use (the worklist window) forces
-    a recomputation, which must give identical refills, metrics and reports."""
+    """Ingest stores the engine tables (and the metrics counts) for the data's end and the
+    default configuration; a configuration that changes nothing the figures use (the
+    worklist window) forces a recomputation, which must give identical refills, metrics
+    and episodes."""
     from dataclasses import replace
 
     from analytics.config import DEFAULT
 
     other = replace(DEFAULT, worklist_days=DEFAULT.worklist_days + 1)
-    with engine_db(log) as con:
-        stored = (refills(con, detail=True), monthly_metrics(con, by="site"), episodes(con))
-    with engine_db(log) as con:
-        computed = (
-            refills(con, config=other, detail=True),
-            monthly_metrics(con, by="site", config=other),
-            episodes(con, config=other),
+
+    def figures(con, config):
+        return (
+            refills(con, config=config, detail=True),
+            monthly_metrics(con, by="site", config=config),
+            monthly_metrics(con, config=config),
+            monthly_metrics(
+                con, by="drug", month_from="2023-03", month_to="2024-02", config=config
+            ),
+            episodes(con, config=config),
         )
+
+    with engine_db(log) as con:
+        stored = figures(con, DEFAULT)
+    with engine_db(log) as con:
+        computed = figures(con, other)
     for a, b in zip(stored, computed, strict=True):
         pd.testing.assert_frame_equal(a, b)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analytics.identifiers import VALUE_PATTERNS
 from analytics.ingest import ingest_files
 from analytics.store import reader
 from tests.conftest import VISIT_HEADER, write_csv
@@ -85,3 +86,26 @@ def test_rows_in_equal_loaded_plus_present_plus_quarantined(rows, reingest_half)
             )
         assert q == res.rows_quarantined
         assert SENTINEL_PHONE not in raw, "identifier-like notes are redacted in quarantine"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.one_of(*(st.from_regex(p, fullmatch=True) for p in VALUE_PATTERNS.values())),
+    pad=st.sampled_from(["", " ", "  "]),
+)
+def test_identifier_shortcut_never_skips_a_match(value: str, pad: str) -> None:
+    """The identifier scan runs its regular expression only on cells of 11 or more
+    characters or with an @: every full match of the value patterns is such a cell."""
+    import duckdb
+
+    from analytics.ingest import _may_match, combined_pattern
+    from analytics.validation import lit
+
+    cell = pad + value + pad
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (site VARCHAR)")
+    con.execute("INSERT INTO t VALUES (?)", [cell])
+    matched, shortcut = con.execute(
+        f"SELECT regexp_full_match(site, {lit(combined_pattern(VALUE_PATTERNS))}), {_may_match('site')} FROM t"
+    ).fetchall()[0]
+    assert not matched or shortcut
