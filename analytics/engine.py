@@ -11,6 +11,12 @@
 
 Every figure of the product is computed from these tables, so the CLI, the
 dashboard and the report cannot drift apart.
+
+Ingest stores these tables for the data's end and the default configuration
+(`build_cache`). The same cut-off reads them as they are; an earlier cut-off (a
+monthly report) reuses every row a later visit cannot change and computes only the
+fills still open then and the pump-days of its month (`_compute` with reuse,
+sql/engine/reuse.sql); any other configuration computes everything.
 """
 
 from __future__ import annotations
@@ -161,11 +167,7 @@ def build_cache(con: duckdb.DuckDBPyConnection) -> None:
     if not con.execute("SELECT count(*) FROM visits").fetchall()[0][0]:
         return  # nothing to compute yet (every row quarantined, or complications only)
     as_of = resolve_as_of(con, None)
-    _compute(con, as_of, DEFAULT)
-    for name in CACHED_TABLES:
-        con.execute(
-            f"CREATE OR REPLACE TABLE main.{CACHE_PREFIX}{name} AS SELECT * FROM temp.main.{name}"
-        )
+    _compute(con, as_of, DEFAULT, store=True)
     con.execute(
         "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [CACHE_KEY, _key(as_of, DEFAULT)]
     )
@@ -200,7 +202,7 @@ OPEN_FILLS_ONLY = (
     "WHERE next_fill_date IS NULL OR next_fill_date > CAST($as_of AS DATE))"
 )
 """The fills still open at an earlier cut-off (no next fill by then), from the stored
-figures: the only ones `_compute_from_cache` computes again."""
+figures: the only ones `_compute(..., reuse=True)` computes again."""
 EARLIEST = dt.date(1, 1, 1)
 REUSED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure")
 """Computed only in part for an earlier cut-off, then completed by reuse.sql."""
@@ -220,11 +222,16 @@ def _values(as_of: dt.date, config: Config, exposure_from: dt.date) -> dict[str,
 
 
 def _compute(
-    con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config, reuse: bool = False
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    config: Config,
+    reuse: bool = False,
+    store: bool = False,
 ) -> None:
     """Run the stages for as_of. With `reuse` (stored figures of a later date and the same
     configuration exist), only what a later visit can change is computed: the fills
-    still open at as_of, the pump-days of as_of's month; reuse.sql adds the rest."""
+    still open at as_of, the pump-days of as_of's month; reuse.sql adds the rest. With
+    `store`, the CACHED_TABLES are written straight into the database (no second copy)."""
     _register_config(con, config)
     exposure_from = as_of.replace(day=1) if reuse else EARLIEST
     values = _values(as_of, config, exposure_from)
@@ -246,7 +253,12 @@ def _compute(
             continue  # stored reports, filtered to as_of (reuse.sql)
         sql = stage_sql(name).replace("{visit_order}", source)
         sql = sql.replace("{open_fills_only}", OPEN_FILLS_ONLY if reuse else "")
+        stored = [t for t in CACHED_TABLES if f"TEMP TABLE {t} AS" in sql] if store else []
+        for table in stored:
+            sql = sql.replace(f"TEMP TABLE {table} AS", f"TABLE main.{CACHE_PREFIX}{table} AS")
         con.execute(sql, _params(sql, values))
+        for table in stored:
+            con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM main.{CACHE_PREFIX}{table}")
         if name == "06_refills":
             for table in INTERMEDIATE_TABLES:
                 _drop_temp(con, table)

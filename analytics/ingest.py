@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from analytics import store
 from analytics.contract import TABLES, Table
@@ -375,10 +376,14 @@ def ingest_files(
             )
             results.append(res)
             con.execute(f"DROP TABLE stage_{table.name}")
-        # the files' text is no longer needed: free it before the engine's large sorts
+        # the files' text and the loaded rows' transaction memory are no longer needed:
+        # free them before the engine's large sorts (the ingest still lands whole or not
+        # at all: store.writer replaces the database only at its end)
         del raw
         raws.clear()
         todo.clear()
+        pa.default_memory_pool().release_unused()
+        store.commit_stage(con)
         progress("ordering visits and computing the figures as of the data's end")
         build_visit_order(con)
         build_cache(con)
