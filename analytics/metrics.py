@@ -162,7 +162,7 @@ def store_metrics(con: duckdb.DuckDBPyConnection) -> None:
     parts = []
     for by in GROUP_COLUMNS:
         sql = _METRICS_SQL.replace("{g}", group_expr(by))
-        parts.append(f"SELECT {lit_by(by)} AS by_column, * FROM ({sql})")
+        parts.append(f"SELECT {_by_literal(by)} AS by_column, * FROM ({sql})")
     bounds = {"first": FIRST_MONTH, "last": LAST_MONTH, "last_day": dt.date(9999, 12, 31)}
     con.execute(
         f"CREATE TABLE main.{STORED_METRICS} AS {' UNION ALL '.join(parts)}",
@@ -170,7 +170,7 @@ def store_metrics(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def lit_by(by: str) -> str:
+def _by_literal(by: str) -> str:
     """The SQL literal of a `--by` value (from the fixed GROUP_COLUMNS keys only)."""
     if by not in GROUP_COLUMNS:
         raise PumpqiError(f"--by: '{by}' is not a grouping")
