@@ -160,3 +160,30 @@ def test_cli_writes_three_files(db: Path, tmp_path: Path) -> None:
 def test_request_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         ReportRequest("x", MONTH, "y").month = "2026-01"  # type: ignore[misc]
+
+
+def test_long_lists_are_cut_in_html_and_whole_in_the_workbook(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registry's month can list hundreds of missed fills: the HTML/PDF show the first
+    MAX_PRINTED_ROWS with a line saying so, the workbook keeps every row."""
+    from analytics.report import html
+
+    monkeypatch.setattr(html, "MAX_PRINTED_ROWS", 1)
+    out = build_report(
+        ReportRequest(db, MONTH, tmp_path, generated_at=GENERATED, formats=("html", "xlsx"))
+    )
+    assert out.html is not None and out.xlsx is not None
+    text = out.html.read_text("utf-8")
+    book = openpyxl.load_workbook(out.xlsx, read_only=True)
+    cut = [
+        s
+        for s in book.sheetnames
+        if f'<table id="{s}" class="data">' in text and (book[s].max_row or 0) > 2
+    ]
+    assert "data_quality" in cut  # a table without a total row of several rows
+    for sheet in cut:
+        rows = book[sheet].max_row - 1
+        assert f"The first 1 of {rows:,} rows are shown; the workbook (sheet {sheet})" in text
+        table = text.split(f'<table id="{sheet}"', 1)[1].split("</table>", 1)[0]
+        assert table.count("<tr") == 2  # the header and one row
