@@ -62,11 +62,7 @@ def build_visit_order(con: duckdb.DuckDBPyConnection) -> None:
 
 def _visit_order_source(con: duckdb.DuckDBPyConnection) -> str:
     """engine_visits when the database has it, else a temp table computed now."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
-        [VISIT_ORDER_TABLE],
-    ).fetchall()[0][0]
-    if found:
+    if table_exists(con, VISIT_ORDER_TABLE, temporary=False):
         return VISIT_ORDER_TABLE
     con.execute(f"CREATE OR REPLACE TEMP TABLE pq_visit_order AS {stage_sql('visit_order')}")
     return "pq_visit_order"
@@ -265,14 +261,7 @@ def _compute(
     if reuse:
         for name in REUSED_TABLES:
             con.execute(f"ALTER TABLE {name} RENAME TO {name}_open")
-        for statement in _statements(stage_sql("reuse")):
-            con.execute(statement)
-
-
-def _statements(script: str) -> list[str]:
-    """The statements of a .sql file of ours (no semicolons inside strings or comments)."""
-    body = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
-    return [part.strip() for part in body.split(";") if part.strip()]
+        con.execute(stage_sql("reuse"))  # several statements, no parameters
 
 
 def _can_reuse(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> bool:
@@ -296,7 +285,7 @@ def prepare(
     """
     as_of = resolve_as_of(con, as_of)
     key = _key(as_of, config)
-    if _temp_exists(con, "pq_prepared"):
+    if table_exists(con, "pq_prepared", temporary=True):
         done = con.execute("SELECT key FROM pq_prepared").fetchall()
         if done and done[0][0] == key:
             return as_of
@@ -316,16 +305,17 @@ def prepare(
 def uses_stored_tables(con: duckdb.DuckDBPyConnection) -> bool:
     """True when the engine tables on `con` are the database's stored ones, unfiltered:
     then figures stored beside them (analytics.metrics) can be read instead of computed."""
-    if not _temp_exists(con, "pq_prepared"):
+    if not table_exists(con, "pq_prepared", temporary=True):
         return False
     row = con.execute("SELECT stored FROM pq_prepared").fetchall()
     return bool(row and row[0][0])
 
 
-def _temp_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether a temp table exists (asked, not tried: a failed statement would abort an
-    ingest's transaction)."""
+def table_exists(con: duckdb.DuckDBPyConnection, name: str, temporary: bool) -> bool:
+    """Whether a (temp or database) table exists: asked, not tried, since a failed
+    statement would abort an ingest's transaction."""
     found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [name]
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary = ?",
+        [name, temporary],
     ).fetchall()
     return bool(found[0][0])

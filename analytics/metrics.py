@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.config import DEFAULT, Config
-from analytics.engine import CACHE_PREFIX, prepare, uses_stored_tables
+from analytics.engine import CACHE_PREFIX, EARLIEST, prepare, table_exists, uses_stored_tables
 from analytics.errors import PumpqiError
 from analytics.intervals import garwood
 
@@ -116,7 +116,7 @@ LEFT JOIN due d ON d.month_start = m.month_start AND d.grp = g.grp
 LEFT JOIN reports r ON r.month_start = m.month_start AND r.grp = g.grp
 ORDER BY month, "group"
 """
-FIRST_MONTH = dt.date(1, 1, 1)
+FIRST_MONTH = EARLIEST
 LAST_MONTH = dt.date(9999, 12, 1)
 
 
@@ -159,32 +159,22 @@ def store_metrics(con: duckdb.DuckDBPyConnection) -> None:
     if not con.execute("SELECT count(*) FROM visits").fetchall()[0][0]:
         return
     as_of = prepare(con)
-    parts = []
-    for by in GROUP_COLUMNS:
-        sql = _METRICS_SQL.replace("{g}", group_expr(by))
-        parts.append(f"SELECT {_by_literal(by)} AS by_column, * FROM ({sql})")
+    # one part per --by value, each named by a bound parameter ($by_site = 'site', ...)
+    parts = [
+        f"SELECT CAST($by_{by} AS VARCHAR) AS by_column, * "
+        f"FROM ({_METRICS_SQL.replace('{g}', group_expr(by))})"
+        for by in GROUP_COLUMNS
+    ]
+    params = {f"by_{by}": by for by in GROUP_COLUMNS}
     bounds = {"first": FIRST_MONTH, "last": LAST_MONTH, "last_day": dt.date(9999, 12, 31)}
     con.execute(
         f"CREATE TABLE main.{STORED_METRICS} AS {' UNION ALL '.join(parts)}",
-        {"as_of": as_of, **bounds},
+        {"as_of": as_of, **bounds, **params},
     )
 
 
-def _by_literal(by: str) -> str:
-    """The SQL literal of a `--by` value (from the fixed GROUP_COLUMNS keys only)."""
-    if by not in GROUP_COLUMNS:
-        raise PumpqiError(f"--by: '{by}' is not a grouping")
-    return f"'{by}'"
-
-
 def _has_stored_metrics(con: duckdb.DuckDBPyConnection) -> bool:
-    if not uses_stored_tables(con):
-        return False
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
-        [STORED_METRICS],
-    ).fetchall()
-    return bool(found[0][0])
+    return uses_stored_tables(con) and table_exists(con, STORED_METRICS, temporary=False)
 
 
 def monthly_metrics(

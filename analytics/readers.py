@@ -170,18 +170,18 @@ def _detect_delimiter(header_line: str, label: str) -> str:
     return best
 
 
-def _record_bounds(buf: np.ndarray, quoted: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _record_bounds(
+    buf: np.ndarray, quotes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Record start lines, start offsets and end offsets, vectorised and quote-aware.
 
-    A newline counts only outside double quotes: with the sorted quote positions q, a
+    A newline counts only outside double quotes: with the sorted quote positions, a
     byte at p is inside quotes when an odd number of quotes precede it (a doubled quote
     inside a quoted field adds two and changes nothing). Blank records are dropped.
     """
     all_nl = np.flatnonzero(buf == ord("\n"))
-    nl = all_nl
-    if quoted:
-        quotes = np.flatnonzero(buf == ord('"'))
-        nl = all_nl[np.searchsorted(quotes, all_nl) % 2 == 0]
+    quoted = len(quotes) > 0
+    nl = all_nl[np.searchsorted(quotes, all_nl) % 2 == 0] if quoted else all_nl
     ends = nl if (len(buf) and buf[-1] == ord("\n")) else np.append(nl, len(buf))
     starts = np.concatenate(([0], nl + 1))[: len(ends)]
     # The line of a record's start = 1 + newlines (any, quoted or not) before it; without
@@ -195,27 +195,25 @@ def _record_bounds(buf: np.ndarray, quoted: bool) -> tuple[np.ndarray, np.ndarra
 
 
 def _field_counts(
-    buf: np.ndarray, delimiter: str, starts: np.ndarray, ends: np.ndarray, quoted: bool
+    buf: np.ndarray, delimiter: str, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray
 ) -> np.ndarray:
     """Fields of each record: 1 + the delimiters outside quotes between its bounds.
 
     Needed only when the CSV parser set rows aside (a wrong number of fields), to name
     their lines: a scan of every delimiter of the file."""
     delim_pos = np.flatnonzero(buf == ord(delimiter))
-    if quoted:
-        quotes = np.flatnonzero(buf == ord('"'))
+    if len(quotes):
         delim_pos = delim_pos[np.searchsorted(quotes, delim_pos) % 2 == 0]
     counts: np.ndarray = np.searchsorted(delim_pos, ends) - np.searchsorted(delim_pos, starts) + 1
     return counts
 
 
-def _has_stray_quotes(buf: np.ndarray, delimiter: str) -> bool:
+def _has_stray_quotes(buf: np.ndarray, q: np.ndarray, delimiter: str) -> bool:
     """True when a double quote stands inside a field (not at its start or end).
 
     The fast record scan assumes quotes only open or close fields; a file that breaks
-    this is read by the exact (slower) reader instead.
+    this is read by the exact (slower) reader instead. `q`: the quote positions.
     """
-    q = np.flatnonzero(buf == ord('"'))
     if len(q) == 0:
         return False
     boundary = np.array([ord(delimiter), ord("\n"), ord("\r"), ord('"')], dtype=np.uint8)
@@ -255,12 +253,14 @@ def _read_csv(path: Path) -> tuple[pa.Table, pa.Table, str, str]:
     _check_columns(label, tuple(names))
 
     buf = np.frombuffer(text_bytes, dtype=np.uint8)
+    # quote positions only when there are quotes (bytes.count needs no array of the file)
     n_quotes = text_bytes.count(b'"')
-    if n_quotes % 2 or (n_quotes and _has_stray_quotes(buf, delimiter)):
+    quotes = np.flatnonzero(buf == ord('"')) if n_quotes else np.empty(0, dtype=np.intp)
+    if n_quotes % 2 or _has_stray_quotes(buf, quotes, delimiter):
         # An odd number of quotes: a literal one (`5"`) or a field never closed; the exact
         # reader tells them apart.
         return (*_read_csv_exact(text_bytes, names, delimiter, label, encoding), digest)
-    lines, starts, ends = _record_bounds(buf, quoted=n_quotes > 0)
+    lines, starts, ends = _record_bounds(buf, quotes)
     # Record 0 is the header.
     lines, starts, ends = lines[1:], starts[1:], ends[1:]
 
@@ -294,7 +294,7 @@ def _read_csv(path: Path) -> tuple[pa.Table, pa.Table, str, str]:
             encoding,
             digest,
         )
-    fields = _field_counts(buf, delimiter, starts, ends, quoted=n_quotes > 0)
+    fields = _field_counts(buf, delimiter, starts, ends, quotes)
     bad = fields != len(names)
     good_lines = lines[~bad]
     if data.num_rows != len(good_lines) or len(skipped) != int(bad.sum()):

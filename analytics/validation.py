@@ -37,6 +37,11 @@ def _cell(col: Column, present: set[str]) -> str:
     return f"NULLIF(trim({q(col.name)}), '')"
 
 
+def _sql_list(values: tuple[str, ...]) -> str:
+    """'a', 'b', 'c' for a fixed tuple of contract values (never user data)."""
+    return ", ".join(lit(v) for v in values)
+
+
 def _enum_norm(expr: str) -> str:
     return f"regexp_replace(lower({expr}), '[ -]+', '_', 'g')"
 
@@ -66,8 +71,9 @@ def _typed(col: Column, cell: str) -> str:
     if col.kind == "enum":
         # a cell already written as a contract value needs no normalising (the usual case,
         # and far cheaper than the regular expression)
-        allowed = ", ".join(lit(v) for v in col.values)
-        return f"CASE WHEN {cell} IN ({allowed}) THEN {cell} ELSE {_enum_norm(cell)} END"
+        return (
+            f"CASE WHEN {cell} IN ({_sql_list(col.values)}) THEN {cell} ELSE {_enum_norm(cell)} END"
+        )
     if col.kind == "boolean":
         t = ", ".join(lit(v) for v in BOOLEAN_TRUE)
         f = ", ".join(lit(v) for v in BOOLEAN_FALSE)
@@ -109,8 +115,7 @@ def _faults(col: Column, cell: str, typed: str, table: Table) -> list[tuple[str,
         if col.kind == "integer":
             out.append((f"{typed} <> floor({typed})", "not a whole number"))
     elif col.kind == "enum":
-        allowed = ", ".join(lit(v) for v in col.values)
-        out.append((f"{typed} NOT IN ({allowed})", "unknown value"))
+        out.append((f"{typed} NOT IN ({_sql_list(col.values)})", "unknown value"))
     elif col.kind == "boolean":
         out.append(
             (f"{cell} IS NOT NULL AND {typed} IS NULL", "not a boolean (true/false/yes/no/1/0)")
