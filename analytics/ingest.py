@@ -376,14 +376,11 @@ def ingest_files(
             )
             results.append(res)
             con.execute(f"DROP TABLE stage_{table.name}")
-        # the files' text and the loaded rows' transaction memory are no longer needed:
-        # free them before the engine's large sorts (the ingest still lands whole or not
-        # at all: store.writer replaces the database only at its end)
+        # the files' text is no longer needed: free it before the engine's large sorts
         del raw
         raws.clear()
         todo.clear()
         pa.default_memory_pool().release_unused()
-        store.commit_stage(con)
         progress("ordering visits and computing the figures as of the data's end")
         build_visit_order(con)
         build_cache(con)

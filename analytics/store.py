@@ -111,16 +111,6 @@ def _clean_stale_temporaries(path: Path) -> None:
             p.unlink()
 
 
-def commit_stage(con: duckdb.DuckDBPyConnection) -> None:
-    """Inside `writer`: commit and checkpoint what was written so far into the private
-    copy, then go on in a new transaction. Readers still see nothing until the writer
-    ends, and a failure later still leaves `db` as it was (the copy is thrown away); it
-    frees the memory a large transaction holds for the work that follows."""
-    con.execute("COMMIT")
-    con.execute("CHECKPOINT")
-    con.execute("BEGIN TRANSACTION")
-
-
 @contextlib.contextmanager
 def writer(db: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection on a private copy that replaces `db` atomically on success.
