@@ -218,6 +218,25 @@ def test_quoted_newlines_keep_line_numbers(tmp_path: Path) -> None:
     assert faults["line"].tolist() == [6]  # header 1, row 2-3 (two lines), rows 4, 5, bad row 6
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+@pytest.mark.parametrize("blank_after", [None, 1, 2])
+@pytest.mark.parametrize("final_newline", [True, False])
+def test_line_numbers_without_quotes(
+    tmp_path: Path, ending: str, blank_after: int | None, final_newline: bool
+) -> None:
+    """A file with no quotes is numbered without scanning it when no line is blank; a
+    blank line (or a missing final newline) must still give every row its own line."""
+    good = ["pa,2024-01-01,implant", "pa,2024-02-01,refill", "pa,2024-03-01,refill"]
+    lines = ["patient_id,visit_date,visit_type", *good, "pa,2024-13-01,refill"]
+    if blank_after is not None:
+        lines.insert(blank_after + 1, "")
+    path = tmp_path / "visits.csv"
+    path.write_bytes((ending.join(lines) + (ending if final_newline else "")).encode())
+    results, faults = validate_files(path)
+    assert results[0].rows_read == 4 and results[0].rows_loaded == 3
+    assert faults["line"].tolist() == [len(lines)]  # the bad row is the last line
+
+
 def test_malformed_rows_are_quarantined_not_dropped(tmp_path: Path) -> None:
     path = tmp_path / "visits.csv"
     text = "patient_id,visit_date,visit_type\npa,2024-01-01,implant\npa,2024-02-01\npa,2024-03-01,refill,extra\n"
