@@ -251,21 +251,41 @@ def _counts(con: duckdb.DuckDBPyConnection, table: Table, raw: RawTable) -> tupl
     return int(rows[0]), int(rows[1]), int(rows[2]) + raw.malformed.num_rows
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: Table, raw: RawTable, ingest_id: int) -> None:
+INSERT_BATCH_ROWS = 1 << 17
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    stage: duckdb.DuckDBPyConnection,
+    table: Table,
+    raw: RawTable,
+    ingest_id: int,
+) -> None:
+    """Insert the staged new rows (on `stage`) into `table` (on the writer `con`),
+    streamed as Arrow batches: the staged table is never copied whole."""
     cols = [c.name for c in table.columns]
-    extra = ""
-    extra_cols = ""
+    derived = ""
+    derived_cols = ""
     if table.name == "complications":
-        extra, extra_cols = f", {category_sql('complication')}", ", category"
-    con.execute(
-        f"""
-        INSERT INTO {table.name} ({", ".join(q(c) for c in cols)}{extra_cols},
-                                  id_derived, content_hash, source_file, source_line, ingest_id)
-        SELECT {", ".join(q(c) for c in cols)}{extra}, id_derived, content_hash, $file, source_line, $ingest
-        FROM stage_{table.name} WHERE status = 'new'
-        """,
-        {"file": raw.path.name, "ingest": ingest_id},
-    )
+        derived, derived_cols = f", {category_sql('complication')} AS category", ", category"
+    rows = stage.sql(
+        f"SELECT {', '.join(q(c) for c in cols)}{derived}, id_derived, content_hash, source_line"
+        f" FROM stage_{table.name} WHERE status = 'new'"
+    ).to_arrow_reader(INSERT_BATCH_ROWS)
+    con.register("staged_new_rows", rows)
+    try:
+        con.execute(
+            f"""
+            INSERT INTO {table.name} ({", ".join(q(c) for c in cols)}{derived_cols},
+                                      id_derived, content_hash, source_file, source_line, ingest_id)
+            SELECT {", ".join(q(c) for c in cols)}{derived_cols}, id_derived, content_hash, $file,
+                   source_line, $ingest
+            FROM staged_new_rows
+            """,
+            {"file": raw.path.name, "ingest": ingest_id},
+        )
+    finally:
+        con.unregister("staged_new_rows")
 
 
 # --- public entry points -------------------------------------------------------------
@@ -342,42 +362,18 @@ def ingest_files(
             con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
         )
         now = dt.datetime.now().replace(microsecond=0)
-        for name, raw in todo.items():
-            table = TABLES[name]
-            progress(f"validating {raw.path.name}")
-            stage_table(con, raw, table, today)
-            mark_present(con, table)
-            progress(f"loading {raw.path.name}")
-            _insert(con, table, raw, ingest_id)
-            qdf = quarantine_frame(con, table, raw)
-            con.register("q_new", qdf)
-            con.execute(
-                "INSERT INTO quarantine SELECT $i, table_name, source_file, line, column_name, reason, raw_row FROM q_new",
-                {"i": ingest_id},
-            )
-            con.unregister("q_new")
-            new, present, bad = _counts(con, table, raw)
-            res = TableResult(name, raw.path.name, raw.rows_read, new, present, bad)
-            assert res.rows_read == new + present + bad, "row accounting broke"
-            con.execute(
-                "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    ingest_id,
-                    name,
-                    raw.path.name,
-                    raw.sha256,
-                    raw.rows_read,
-                    new,
-                    present,
-                    bad,
-                    now,
-                    store.package_version(),
-                ],
-            )
-            results.append(res)
-            con.execute(f"DROP TABLE stage_{table.name}")
+        # Staging runs on a second connection to the same database, in autocommit: it
+        # writes only its own temp tables and reads the tables as they were before this
+        # ingest. Inside the writer's transaction, a dropped staging table and the file's
+        # text would be kept to its end (for a rollback) and take the memory the engine
+        # needs; here they are freed when dropped. Every change to the database is still
+        # made by `con`, in its one transaction.
+        stage = con.cursor()
+        try:
+            results += _load_files(con, stage, todo, today, ingest_id, now, progress)
+        finally:
+            stage.close()
         # the files' text is no longer needed: free it before the engine's large sorts
-        del raw
         raws.clear()
         todo.clear()
         pa.default_memory_pool().release_unused()
@@ -385,6 +381,54 @@ def ingest_files(
         build_visit_order(con)
         build_cache(con)
         store_metrics(con)
+    return results
+
+
+def _load_files(
+    con: duckdb.DuckDBPyConnection,
+    stage: duckdb.DuckDBPyConnection,
+    todo: dict[str, RawTable],
+    today: dt.date,
+    ingest_id: int,
+    now: dt.datetime,
+    progress: Progress,
+) -> list[TableResult]:
+    """Stage (on `stage`), check against the database and load (on `con`) each file."""
+    results: list[TableResult] = []
+    for name, raw in todo.items():
+        table = TABLES[name]
+        progress(f"validating {raw.path.name}")
+        stage_table(stage, raw, table, today)
+        mark_present(stage, table)
+        progress(f"loading {raw.path.name}")
+        _insert(con, stage, table, raw, ingest_id)
+        qdf = quarantine_frame(stage, table, raw)
+        con.register("q_new", qdf)
+        con.execute(
+            "INSERT INTO quarantine SELECT $i, table_name, source_file, line, column_name, reason, raw_row FROM q_new",
+            {"i": ingest_id},
+        )
+        con.unregister("q_new")
+        new, present, bad = _counts(stage, table, raw)
+        res = TableResult(name, raw.path.name, raw.rows_read, new, present, bad)
+        assert res.rows_read == new + present + bad, "row accounting broke"
+        con.execute(
+            "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                ingest_id,
+                name,
+                raw.path.name,
+                raw.sha256,
+                raw.rows_read,
+                new,
+                present,
+                bad,
+                now,
+                store.package_version(),
+            ],
+        )
+        results.append(res)
+        stage.execute(f"DROP TABLE stage_{table.name}")
     return results
 
 

@@ -42,8 +42,9 @@ base AS (
 ordered AS (
     SELECT *,
            row_number() OVER w AS seq,
-           coalesce(sum(CASE WHEN is_close THEN 1 ELSE 0 END) OVER w_before, 0) AS close_grp,
-           sum(CASE WHEN is_fillish THEN 1 ELSE 0 END) OVER w AS fill_grp,
+           -- counts as BIGINT (sum() of integers would give HUGEINT: slower keys everywhere)
+           CAST(coalesce(count(*) FILTER (WHERE is_close) OVER w_before, 0) AS BIGINT) AS close_grp,
+           CAST(count(*) FILTER (WHERE is_fillish) OVER w AS BIGINT) AS fill_grp,
            first_value(visit_type) OVER w AS first_type,
            last_value(episode_event IGNORE NULLS) OVER w_before AS episode_before,
            last_value(alarm_event IGNORE NULLS) OVER w AS alarm_last,
