@@ -258,7 +258,7 @@ def _insert(
     con: duckdb.DuckDBPyConnection,
     stage: duckdb.DuckDBPyConnection,
     table: Table,
-    raw: RawTable,
+    file_label: str,
     ingest_id: int,
 ) -> None:
     """Insert the staged new rows (on `stage`) into `table` (on the writer `con`),
@@ -282,7 +282,7 @@ def _insert(
                    source_line, $ingest
             FROM staged_new_rows
             """,
-            {"file": raw.path.name, "ingest": ingest_id},
+            {"file": file_label, "ingest": ingest_id},
         )
     finally:
         con.unregister("staged_new_rows")
@@ -354,7 +354,8 @@ def ingest_files(
         TableResult(n, raws[n].path.name, raws[n].rows_read, 0, 0, 0, skipped_same_file=True)
         for n in done
     ]
-    todo = {n: r for n, r in raws.items() if n not in done}
+    # taken out of `raws`, so that loading can let go of each file's text when done
+    todo = {n: raws.pop(n) for n in list(raws) if n not in done}
     if not todo:
         return results
     with store.writer(db) as con:
@@ -373,10 +374,6 @@ def ingest_files(
             results += _load_files(con, stage, todo, today, ingest_id, now, progress)
         finally:
             stage.close()
-        # the files' text is no longer needed: free it before the engine's large sorts
-        raws.clear()
-        todo.clear()
-        pa.default_memory_pool().release_unused()
         progress("ordering visits and computing the figures as of the data's end")
         build_visit_order(con)
         build_cache(con)
@@ -393,33 +390,40 @@ def _load_files(
     now: dt.datetime,
     progress: Progress,
 ) -> list[TableResult]:
-    """Stage (on `stage`), check against the database and load (on `con`) each file."""
+    """Stage (on `stage`), check against the database and load (on `con`) each file.
+
+    Each file is taken out of `todo` and its text let go once its quarantined rows are
+    copied, before the new rows are loaded (the largest step)."""
     results: list[TableResult] = []
-    for name, raw in todo.items():
+    for name in list(todo):
+        raw = todo.pop(name)
         table = TABLES[name]
-        progress(f"validating {raw.path.name}")
+        label, rows_read, sha256 = raw.path.name, raw.rows_read, raw.sha256
+        progress(f"validating {label}")
         stage_table(stage, raw, table, today)
         mark_present(stage, table)
-        progress(f"loading {raw.path.name}")
-        _insert(con, stage, table, raw, ingest_id)
         qdf = quarantine_frame(stage, table, raw)
+        new, present, bad = _counts(stage, table, raw)
+        del raw  # the file's text: only quarantined rows needed it
+        pa.default_memory_pool().release_unused()
+        progress(f"loading {label}")
+        _insert(con, stage, table, label, ingest_id)
         con.register("q_new", qdf)
         con.execute(
             "INSERT INTO quarantine SELECT $i, table_name, source_file, line, column_name, reason, raw_row FROM q_new",
             {"i": ingest_id},
         )
         con.unregister("q_new")
-        new, present, bad = _counts(stage, table, raw)
-        res = TableResult(name, raw.path.name, raw.rows_read, new, present, bad)
+        res = TableResult(name, label, rows_read, new, present, bad)
         assert res.rows_read == new + present + bad, "row accounting broke"
         con.execute(
             "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 ingest_id,
                 name,
-                raw.path.name,
-                raw.sha256,
-                raw.rows_read,
+                label,
+                sha256,
+                rows_read,
                 new,
                 present,
                 bad,
