@@ -140,7 +140,8 @@ def _may_match(name: str) -> str:
     patient_id's record-number pattern matches 5 digits: no shortcut there."""
     if name == "patient_id":
         return "TRUE"
-    return f"(length({q(name)}) >= 11 OR contains({q(name)}, '@'))"
+    # strlen (bytes, read off the string's header) >= length (characters): still a superset
+    return f"(strlen({q(name)}) >= 11 OR contains({q(name)}, '@'))"
 
 
 def combined_pattern(patterns: dict[str, str]) -> str:
