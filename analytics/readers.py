@@ -286,9 +286,10 @@ def _read_csv(path: Path) -> tuple[pa.Table, pa.Table, str, str]:
         )
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
         raise FileFault(label, f"not a readable CSV file ({_short(exc)})") from None
-    if not skipped and not quoted:
-        # No quotes: every newline ends a record. When no line was blank either (every
-        # line but the header is a row), row i is on line i + 2 -- no scan of the file.
+    if not skipped and not quoted and _no_bare_cr(text_bytes):
+        # No quotes and no lone CR (which the parser takes as a line end too): every
+        # newline ends a record. When no line was blank either (every line but the
+        # header is a row), row i is on line i + 2 -- no scan of the file.
         lines_in_file = text_bytes.count(b"\n") + (not text_bytes.endswith(b"\n"))
         if data.num_rows == lines_in_file - 1:
             line = np.arange(2, data.num_rows + 2, dtype=np.int64)
@@ -330,6 +331,11 @@ def _read_csv(path: Path) -> tuple[pa.Table, pa.Table, str, str]:
     )
     data = data.append_column(LINE, pa.array(good_lines.astype(np.int64)))
     return data, malformed, encoding, digest
+
+
+def _no_bare_cr(text: bytes) -> bool:
+    """True when every CR is part of a CRLF (find is cheap; counting only when CRs exist)."""
+    return text.find(b"\r") < 0 or text.count(b"\r") == text.count(b"\r\n")
 
 
 def _read_csv_exact(

@@ -237,6 +237,23 @@ def test_line_numbers_without_quotes(
     assert faults["line"].tolist() == [len(lines)]  # the bad row is the last line
 
 
+def test_lone_carriage_return_keeps_line_numbers(tmp_path: Path) -> None:
+    """A lone CR inside a line splits it into two records for the parser; with a blank
+    line elsewhere the counts would agree, so the quick numbering must not be used."""
+    path = tmp_path / "visits.csv"
+    path.write_bytes(
+        b"patient_id,visit_date,visit_type\n"
+        b"pa,2024-01-01,implant\rpa,2024-02-01,refill\n"
+        b"\n"
+        b"pa,2024-13-01,refill\n"
+    )
+    results, faults = validate_files(path)
+    assert results[0].rows_read == 3
+    # numbered by the exact reader, for which a lone CR ends a line too: header 1,
+    # implant 2, refill 3, blank 4, bad row 5 (the quick numbering would have said 4)
+    assert faults["line"].tolist() == [5]
+
+
 def test_malformed_rows_are_quarantined_not_dropped(tmp_path: Path) -> None:
     path = tmp_path / "visits.csv"
     text = "patient_id,visit_date,visit_type\npa,2024-01-01,implant\npa,2024-02-01\npa,2024-03-01,refill,extra\n"
