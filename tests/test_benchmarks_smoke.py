@@ -27,3 +27,22 @@ def test_benchmark_runner_tiny_scale() -> None:
         line = next((ln for ln in table.splitlines() if ln.startswith(step + " ")), "")
         assert " s / " in line, f"{step}: {line or 'missing'}\n{proc.stderr[-1500:]}"
     assert "error" not in table
+
+
+@pytest.mark.slow
+def test_ingest_phases_tiny_scale() -> None:
+    """The per-phase ingest profile runs on the tiny data (made by the runner above) and
+    names every phase that does work."""
+    if not (ROOT / "benchmarks" / "data" / "tiny" / "visits.csv").exists():
+        test_benchmark_runner_tiny_scale()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "ingest_phases.py"), "--scale", "tiny"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = {ln.split()[0] for ln in proc.stdout.splitlines()[1:] if ln.strip()}
+    assert {"stage_table", "build_visit_order", "build_cache", "total"} <= names, proc.stdout
