@@ -11,10 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
-def test_benchmark_runner_tiny_scale() -> None:
+def run_script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run benchmarks/<name> with this Python; fail the test when it fails."""
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--scale", "tiny", "--fresh"],
+        [sys.executable, str(ROOT / "benchmarks" / name), *args],
         capture_output=True,
         text=True,
         timeout=600,
@@ -22,6 +22,12 @@ def test_benchmark_runner_tiny_scale() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+@pytest.mark.slow
+def test_benchmark_runner_tiny_scale() -> None:
+    proc = run_script("run.py", "--scale", "tiny", "--fresh")
     table = proc.stdout
     for step in ("ingest", "refills+metrics", "complications", "spc", "page:overview", "report"):
         line = next((ln for ln in table.splitlines() if ln.startswith(step + " ")), "")
@@ -35,14 +41,6 @@ def test_ingest_phases_tiny_scale() -> None:
     names every phase that does work."""
     if not (ROOT / "benchmarks" / "data" / "tiny" / "visits.csv").exists():
         test_benchmark_runner_tiny_scale()
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "ingest_phases.py"), "--scale", "tiny"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = run_script("ingest_phases.py", "--scale", "tiny")
     names = {ln.split()[0] for ln in proc.stdout.splitlines()[1:] if ln.strip()}
     assert {"stage_table", "build_visit_order", "build_cache", "total"} <= names, proc.stdout
