@@ -75,8 +75,7 @@ def _typed(col: Column, cell: str) -> str:
             f"CASE WHEN {cell} IN ({_sql_list(col.values)}) THEN {cell} ELSE {_enum_norm(cell)} END"
         )
     if col.kind == "boolean":
-        t = ", ".join(lit(v) for v in BOOLEAN_TRUE)
-        f = ", ".join(lit(v) for v in BOOLEAN_FALSE)
+        t, f = _sql_list(BOOLEAN_TRUE), _sql_list(BOOLEAN_FALSE)
         return (
             f"CASE WHEN lower({cell}) IN ({t}) THEN TRUE WHEN lower({cell}) IN ({f}) THEN FALSE END"
         )
