@@ -6,14 +6,14 @@
 -- episode, whose lead() over the kept fills is then correctly empty (engine.py).
 CREATE OR REPLACE TEMP TABLE pq_fill_base AS
 WITH fills AS (
-    SELECT vkey AS fkey, pid, patient_id, episode_id, visit_id AS fill_visit_id, visit_date AS fill_date,
-           visit_type AS fill_type, seq AS fill_seq, fill_grp, site,
+    -- only the columns the later stages read (this table is held in memory)
+    SELECT vkey AS fkey, patient_id, episode_id, visit_id AS fill_visit_id, visit_date AS fill_date,
+           visit_type AS fill_type, fill_grp, site,
            pump_model_if AS pump_model, reservoir_if AS reservoir_ml, drug_if AS drug,
-           indication_if AS indication, clinician_if AS clinician, concentration_if AS concentration_mg_ml,
-           dose_if AS daily_dose_mg, volume_added_ml, alarm_if, rate_if AS rate_at_fill,
+           indication_if AS indication, clinician_if AS clinician,
+           volume_added_ml, alarm_if, rate_if AS rate_at_fill,
            expected_residual_ml, actual_residual_ml,
-           lead(visit_date) OVER (PARTITION BY episode_id ORDER BY seq) AS next_fill_date,
-           lead(visit_id) OVER (PARTITION BY episode_id ORDER BY seq) AS next_fill_visit_id
+           lead(visit_date) OVER (PARTITION BY episode_id ORDER BY seq) AS next_fill_date
     FROM pq_visits
     WHERE is_fill {open_fills_only}
 ),
@@ -24,7 +24,9 @@ recorded AS (
     GROUP BY episode_id, fill_grp
 ),
 drug_kinds AS (
-    SELECT DISTINCT drug, fill_type IN ('implant', 'replacement') AS new_pump FROM fills
+    -- of every fill (a superset of the kept ones): `fills` is then read once, and streams
+    SELECT DISTINCT drug_if AS drug, visit_type IN ('implant', 'replacement') AS new_pump
+    FROM pq_visits WHERE is_fill
 ),
 parts AS (
     SELECT drug, new_pump, trim(p.part) AS part
@@ -39,7 +41,7 @@ caps AS (
 ),
 model_alarm AS (
     SELECT d.pump_model, arg_max(m.alarm_ml, length(m.pattern)) AS model_alarm_ml
-    FROM (SELECT DISTINCT pump_model FROM fills WHERE pump_model IS NOT NULL) d
+    FROM (SELECT DISTINCT pump_model_if AS pump_model FROM pq_visits WHERE is_fill AND pump_model_if IS NOT NULL) d
     JOIN cfg_model_alarm m ON contains(lower(d.pump_model), m.pattern)
     GROUP BY d.pump_model
 )

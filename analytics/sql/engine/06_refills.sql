@@ -1,7 +1,11 @@
 -- pq_refills: due date (recorded > computed, capped by stability), empty date, status,
 -- days late, dry days and flags of every fill as of $as_of.
+-- NOT MATERIALIZED: a CTE read twice (capped, by need_fallback and fallback) would be
+-- copied whole, every column of every fill; inlined, the fallback reads only the few
+-- columns it needs, and the rest streams. The segments scanned by the ASOF join are
+-- only those of fills needing the fallback (usually none).
 CREATE OR REPLACE TEMP TABLE pq_refills AS
-WITH dates AS (
+WITH dates AS NOT MATERIALIZED (
     SELECT b.*, v.alarm_state, v.empty_state,
            CASE WHEN v.alarm_state = 'date'
                 THEN b.fill_date + CAST(floor(v.alarm_days + 1e-7) AS INTEGER) END AS computed_due,
@@ -9,7 +13,7 @@ WITH dates AS (
                 THEN b.fill_date + CAST(floor(v.empty_days + 1e-7) AS INTEGER) END AS volume_empty
     FROM pq_fill_base b LEFT JOIN pq_fill_volume v USING (fkey)
 ),
-due AS (
+due AS NOT MATERIALIZED (
     SELECT *,
            coalesce(recorded_due, computed_due) AS uncapped_due,
            CASE WHEN recorded_due IS NOT NULL THEN 'recorded'
@@ -17,7 +21,7 @@ due AS (
                 WHEN alarm_state = 'never' THEN 'never' END AS uncapped_source
     FROM dates
 ),
-capped AS (
+capped AS NOT MATERIALIZED (
     SELECT *,
            CASE WHEN uncapped_source = 'never' THEN cap_date
                 WHEN uncapped_source IS NOT NULL THEN least(uncapped_due, cap_date) END AS due_date,
@@ -26,16 +30,17 @@ capped AS (
                 ELSE uncapped_source END AS due_source
     FROM due
 ),
-need_fallback AS (
+need_fallback AS NOT MATERIALIZED (
     SELECT fkey, uncapped_due FROM capped WHERE empty_state = 'unknown' AND uncapped_due IS NOT NULL
 ),
-fallback_rate AS (
+fallback_rate AS NOT MATERIALIZED (
     -- the daily volume in force on the uncapped due date, only for fills whose empty date
     -- cannot be followed from the volume (the empty-date fallback)
     SELECT n.fkey, s.r AS rate_at_due
-    FROM need_fallback n ASOF JOIN pq_fill_segments s ON s.fkey = n.fkey AND n.uncapped_due >= s.d
+    FROM need_fallback n
+    ASOF JOIN (SELECT * FROM pq_fill_segments WHERE fkey IN (SELECT fkey FROM need_fallback)) s ON s.fkey = n.fkey AND n.uncapped_due >= s.d
 ),
-fallback AS (
+fallback AS NOT MATERIALIZED (
     SELECT c.*, f.rate_at_due FROM capped c LEFT JOIN fallback_rate f USING (fkey)
 ),
 empty AS (
