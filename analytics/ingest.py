@@ -264,22 +264,22 @@ def _insert(
 ) -> None:
     """Insert the staged new rows (on `stage`) into `table` (on the writer `con`),
     streamed as Arrow batches: the staged table is never copied whole."""
-    cols = [c.name for c in table.columns]
+    cols = ", ".join(q(c.name) for c in table.columns)
     derived = ""
     derived_cols = ""
     if table.name == "complications":
         derived, derived_cols = f", {category_sql('complication')} AS category", ", category"
     rows = stage.sql(
-        f"SELECT {', '.join(q(c) for c in cols)}{derived}, id_derived, content_hash, source_line"
+        f"SELECT {cols}{derived}, id_derived, content_hash, source_line"
         f" FROM stage_{table.name} WHERE status = 'new'"
     ).to_arrow_reader(INSERT_BATCH_ROWS)
     con.register("staged_new_rows", rows)
     try:
         con.execute(
             f"""
-            INSERT INTO {table.name} ({", ".join(q(c) for c in cols)}{derived_cols},
+            INSERT INTO {table.name} ({cols}{derived_cols},
                                       id_derived, content_hash, source_file, source_line, ingest_id)
-            SELECT {", ".join(q(c) for c in cols)}{derived_cols}, id_derived, content_hash, $file,
+            SELECT {cols}{derived_cols}, id_derived, content_hash, $file,
                    source_line, $ingest
             FROM staged_new_rows
             """,
