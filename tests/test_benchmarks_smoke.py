@@ -40,7 +40,7 @@ def test_ingest_phases_tiny_scale() -> None:
     """The per-phase ingest profile runs on the tiny data (made by the runner above) and
     names every phase that does work."""
     if not (ROOT / "benchmarks" / "data" / "tiny" / "visits.csv").exists():
-        test_benchmark_runner_tiny_scale()
+        run_script("run.py", "--scale", "tiny")  # makes the tiny data
     proc = run_script("ingest_phases.py", "--scale", "tiny")
     names = {ln.split()[0] for ln in proc.stdout.splitlines()[1:] if ln.strip()}
     assert {"stage_table", "build_visit_order", "build_cache", "total"} <= names, proc.stdout
