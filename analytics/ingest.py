@@ -27,7 +27,15 @@ from analytics.identifiers import (
 )
 from analytics.metrics import store_metrics
 from analytics.readers import LINE, RawTable, read_table_file
-from analytics.validation import category_sql, content_hash_sql, lit, q, raw_row_sql, staging_sql
+from analytics.validation import (
+    category_sql,
+    content_hash_sql,
+    lit,
+    q,
+    raw_row_sql,
+    same_content_sql,
+    staging_sql,
+)
 
 Progress = Callable[[str], None]
 
@@ -165,26 +173,27 @@ def stage_table(
     typed = staging_sql(table, view, set(raw.data.column_names))
     hash_expr = content_hash_sql(table)
     idc = q(table.id_column)
+    # the content hash only where an id is missing (coalesce evaluates it for those rows)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE stage_{table.name} AS
-        WITH typed AS ({typed}),
-        hashed AS (SELECT *, {hash_expr} AS content_hash FROM typed)
+        WITH typed AS ({typed})
         SELECT * EXCLUDE ({idc}), {idc} IS NULL AS id_derived,
-               coalesce({idc}, {lit(table.id_prefix)} || '-' || substr(content_hash, 1, 20)) AS {idc},
+               coalesce({idc}, {lit(table.id_prefix)} || '-' || substr({hash_expr}, 1, 20)) AS {idc},
                CASE WHEN fault IS NULL THEN 'new' ELSE 'fault' END AS status
-        FROM hashed
+        FROM typed
         """,
         {"today": today},
     )
     # Ids seen more than once (usually none): all copies differ -> conflict; identical
-    # copies -> the first line loads, the others are duplicates. An aggregate, not a sort.
+    # copies -> the first line loads, the others are duplicates. An aggregate, not a sort,
+    # hashing only the rows of those ids.
     con.execute(
         f"""
         UPDATE stage_{table.name} AS s
         SET status = CASE WHEN d.conflict THEN 'conflict'
                           WHEN s.source_line > d.first_line THEN 'duplicate' ELSE 'new' END
-        FROM (SELECT {idc} AS id, min(content_hash) <> max(content_hash) AS conflict,
+        FROM (SELECT {idc} AS id, min({hash_expr}) <> max({hash_expr}) AS conflict,
                      min(source_line) AS first_line
               FROM stage_{table.name}
               WHERE status = 'new' AND {idc} IN (
@@ -203,7 +212,7 @@ def mark_present(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     con.execute(
         f"""
         UPDATE stage_{table.name} AS s
-        SET status = CASE WHEN t.content_hash = s.content_hash THEN 'present' ELSE 'conflict_db' END
+        SET status = CASE WHEN {same_content_sql(table, "s", "t")} THEN 'present' ELSE 'conflict_db' END
         FROM {table.name} AS t
         WHERE s.{idc} = t.{idc} AND s.status IN ('new', 'duplicate')
         """
@@ -270,7 +279,7 @@ def _insert(
     if table.name == "complications":
         derived, derived_cols = f", {category_sql('complication')} AS category", ", category"
     rows = stage.sql(
-        f"SELECT {cols}{derived}, id_derived, content_hash, source_line"
+        f"SELECT {cols}{derived}, id_derived, source_line"
         f" FROM stage_{table.name} WHERE status = 'new'"
     ).to_arrow_reader(INSERT_BATCH_ROWS)
     con.register("staged_new_rows", rows)
@@ -278,8 +287,8 @@ def _insert(
         con.execute(
             f"""
             INSERT INTO {table.name} ({cols}{derived_cols},
-                                      id_derived, content_hash, source_file, source_line, ingest_id)
-            SELECT {cols}{derived_cols}, id_derived, content_hash, $file,
+                                      id_derived, source_file, source_line, ingest_id)
+            SELECT {cols}{derived_cols}, id_derived, $file,
                    source_line, $ingest
             FROM staged_new_rows
             """,

@@ -26,7 +26,16 @@ import duckdb
 
 from analytics.errors import PumpqiError, SchemaVersionError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+MIGRATIONS: dict[int, str] = {
+    # 2: a row's content hash is no longer stored; ingest compares rows column by column
+    1: "ALTER TABLE visits DROP COLUMN content_hash;"
+    " ALTER TABLE complications DROP COLUMN content_hash;",
+}
+"""The SQL that takes a database of schema k to k + 1: run by the writer, in the ingest's
+transaction. A database of an older schema is still read as it is: nothing reads what a
+migration removes."""
+OLDEST_READABLE = min(MIGRATIONS, default=SCHEMA_VERSION)
 TMP_MARK = ".pumpqi-tmp-"
 
 
@@ -51,13 +60,14 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def check_version(con: duckdb.DuckDBPyConnection, label: str) -> None:
+def check_version(con: duckdb.DuckDBPyConnection, label: str) -> int:
+    """The database's schema version, when this pumpqi reads it (else a clear error)."""
     try:
         row = con.execute("SELECT value FROM pumpqi_meta WHERE key = 'schema_version'").fetchall()
     except duckdb.CatalogException:
         raise SchemaVersionError(f"{label}: not a pumpqi database (no pumpqi_meta table)") from None
     found = int(row[0][0]) if row else 0
-    if found < SCHEMA_VERSION:
+    if found < OLDEST_READABLE:
         raise SchemaVersionError(
             f"{label}: written by an older pumpqi (schema {found}, this version reads {SCHEMA_VERSION});"
             " re-create it by ingesting the source files into a new database file"
@@ -67,6 +77,18 @@ def check_version(con: duckdb.DuckDBPyConnection, label: str) -> None:
             f"{label}: written by a newer pumpqi (schema {found}, this version reads {SCHEMA_VERSION});"
             " upgrade pumpqi"
         )
+    return found
+
+
+def migrate(con: duckdb.DuckDBPyConnection, found: int) -> None:
+    """Bring a database of schema `found` to SCHEMA_VERSION (in the caller's transaction)."""
+    if found >= SCHEMA_VERSION:
+        return
+    for version in range(found, SCHEMA_VERSION):
+        con.execute(MIGRATIONS[version])
+    con.execute(
+        "UPDATE pumpqi_meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)]
+    )
 
 
 MEMORY_LIMIT_ENV = "PUMPQI_MEMORY_LIMIT"
@@ -134,15 +156,17 @@ def writer(db: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
                 shutil.copyfile(path, tmp)
                 con = _connect(tmp, read_only=False)
                 try:
-                    check_version(con, path.name)
+                    found = check_version(con, path.name)
                 except BaseException:
                     con.close()
                     raise
             else:
                 con = _connect(tmp, read_only=False)
                 create_schema(con)
+                found = SCHEMA_VERSION
             try:
                 con.execute("BEGIN TRANSACTION")
+                migrate(con, found)
                 yield con
                 con.execute("COMMIT")
                 con.execute("CHECKPOINT")

@@ -183,13 +183,26 @@ def raw_row_sql(present: set[str], alias: str) -> str:
 
 
 def content_hash_sql(table: Table) -> str:
-    """md5 over every contract column but the id, as canonical text (typed values)."""
+    """md5 over every contract column but the id, as canonical text (typed values).
+
+    Computed only where needed, never stored: the derived id of a row without one, and
+    whether the copies of an id seen twice in one file are identical."""
     parts = [
         f"coalesce(CAST({q(c.name)} AS VARCHAR), chr(0))"
         for c in table.columns
         if c.name != table.id_column
     ]
     return "md5(concat_ws(chr(31), " + ", ".join(parts) + "))"
+
+
+def same_content_sql(table: Table, a: str, b: str) -> str:
+    """True when rows `a` and `b` (aliases) agree on every contract column but the id,
+    a missing value matching only a missing value."""
+    return " AND ".join(
+        f"{a}.{q(c.name)} IS NOT DISTINCT FROM {b}.{q(c.name)}"
+        for c in table.columns
+        if c.name != table.id_column
+    )
 
 
 def category_sql(code_expr: str) -> str:

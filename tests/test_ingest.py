@@ -330,6 +330,44 @@ def test_overlapping_extract_loads_only_new_rows(tmp_path: Path) -> None:
     assert vol == [(20.0,)], "a conflict never overwrites"
 
 
+def test_schema_1_database_is_read_and_then_migrated_by_an_ingest(tmp_path: Path) -> None:
+    rows = good_visit_rows()
+    db = tmp_path / "x.duckdb"
+    ingest_files(db, write_csv(tmp_path / "jan.csv", VISIT_HEADER, rows[:2]))
+    # what a pumpqi of schema 1 wrote: a content hash stored with every row
+    con = duckdb.connect(str(db))
+    for table in ("visits", "complications"):
+        con.execute(f"ALTER TABLE {table} ADD COLUMN content_hash VARCHAR DEFAULT 'h'")
+    con.execute("UPDATE pumpqi_meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+    with reader(db) as con:
+        assert con.execute("SELECT count(*) FROM visits").fetchall() == [(2,)]
+    conflict = list(rows[0])
+    conflict[10] = 18
+    (res,) = ingest_files(db, write_csv(tmp_path / "feb.csv", VISIT_HEADER, [*rows[1:], conflict]))
+    assert (res.rows_loaded, res.rows_already_present, res.rows_quarantined) == (1, 1, 1)
+    with reader(db) as con:
+        version = con.execute("SELECT value FROM pumpqi_meta WHERE key = 'schema_version'")
+        assert version.fetchall() == [("2",)]
+        hashed = con.execute(
+            "SELECT table_name FROM duckdb_columns() WHERE column_name = 'content_hash'"
+        ).fetchall()
+        assert hashed == [("ingest_log",)], "only the files' hashes are kept"
+        assert con.execute("SELECT count(*) FROM visits").fetchall() == [(3,)]
+
+
+def test_rows_with_missing_values_are_recognised_as_already_present(tmp_path: Path) -> None:
+    rows = good_visit_rows()
+    sparse = [list(r) for r in rows]
+    for r in sparse:
+        r[VISIT_HEADER.index("notes")] = ""
+        r[VISIT_HEADER.index("pump_model")] = ""
+    db = tmp_path / "x.duckdb"
+    ingest_files(db, write_csv(tmp_path / "jan.csv", VISIT_HEADER, sparse))
+    (res,) = ingest_files(db, write_csv(tmp_path / "feb.csv", VISIT_HEADER, sparse[::-1]))
+    assert (res.rows_loaded, res.rows_already_present, res.rows_quarantined) == (0, 3, 0)
+
+
 def test_failure_half_way_leaves_database_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,7 +23,6 @@ CREATE TABLE visits (
     pain_nrs INTEGER,
     notes VARCHAR,
     id_derived BOOLEAN NOT NULL,
-    content_hash VARCHAR NOT NULL,
     source_file VARCHAR NOT NULL,
     source_line BIGINT NOT NULL,
     ingest_id INTEGER NOT NULL
@@ -42,7 +41,6 @@ CREATE TABLE complications (
     action VARCHAR,
     notes VARCHAR,
     id_derived BOOLEAN NOT NULL,
-    content_hash VARCHAR NOT NULL,
     source_file VARCHAR NOT NULL,
     source_line BIGINT NOT NULL,
     ingest_id INTEGER NOT NULL
