@@ -32,8 +32,8 @@ MIGRATIONS: dict[int, str] = {
     1: "ALTER TABLE visits DROP COLUMN content_hash;"
     " ALTER TABLE complications DROP COLUMN content_hash;",
 }
-"""The SQL that takes a database of schema k to k + 1: run by the writer, in the ingest's
-transaction. A database of an older schema is still read as it is: nothing reads what a
+"""The SQL that takes a database of schema k to k + 1: run by the writer, in the
+transaction of the next change (an ingest, an annotation). A database of an older schema is still read as it is: nothing reads what a
 migration removes."""
 OLDEST_READABLE = min(MIGRATIONS, default=SCHEMA_VERSION)
 TMP_MARK = ".pumpqi-tmp-"
@@ -69,7 +69,8 @@ def check_version(con: duckdb.DuckDBPyConnection, label: str) -> int:
     found = int(row[0][0]) if row else 0
     if found < OLDEST_READABLE:
         raise SchemaVersionError(
-            f"{label}: written by an older pumpqi (schema {found}, this version reads {SCHEMA_VERSION});"
+            f"{label}: written by an older pumpqi (schema {found}, this version reads"
+            f" {OLDEST_READABLE} to {SCHEMA_VERSION});"
             " re-create it by ingesting the source files into a new database file"
         )
     if found > SCHEMA_VERSION:
