@@ -30,10 +30,10 @@ from analytics.readers import LINE, RawTable, read_table_file
 from analytics.validation import (
     category_sql,
     content_hash_sql,
+    content_row_sql,
     lit,
     q,
     raw_row_sql,
-    same_content_sql,
     staging_sql,
 )
 
@@ -186,14 +186,13 @@ def stage_table(
         {"today": today},
     )
     # Ids seen more than once (usually none): all copies differ -> conflict; identical
-    # copies -> the first line loads, the others are duplicates. An aggregate, not a sort,
-    # hashing only the rows of those ids.
+    # copies -> the first line loads, the others are duplicates. An aggregate, not a sort.
     con.execute(
         f"""
         UPDATE stage_{table.name} AS s
         SET status = CASE WHEN d.conflict THEN 'conflict'
                           WHEN s.source_line > d.first_line THEN 'duplicate' ELSE 'new' END
-        FROM (SELECT {idc} AS id, min({hash_expr}) <> max({hash_expr}) AS conflict,
+        FROM (SELECT {idc} AS id, count(DISTINCT {content_row_sql(table)}) > 1 AS conflict,
                      min(source_line) AS first_line
               FROM stage_{table.name}
               WHERE status = 'new' AND {idc} IN (
@@ -212,7 +211,8 @@ def mark_present(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     con.execute(
         f"""
         UPDATE stage_{table.name} AS s
-        SET status = CASE WHEN {same_content_sql(table, "s", "t")} THEN 'present' ELSE 'conflict_db' END
+        SET status = CASE WHEN {content_row_sql(table, "s")} IS NOT DISTINCT FROM {content_row_sql(table, "t")}
+                          THEN 'present' ELSE 'conflict_db' END
         FROM {table.name} AS t
         WHERE s.{idc} = t.{idc} AND s.status IN ('new', 'duplicate')
         """

@@ -183,10 +183,8 @@ def raw_row_sql(present: set[str], alias: str) -> str:
 
 
 def content_hash_sql(table: Table) -> str:
-    """md5 over every contract column but the id, as canonical text (typed values).
-
-    Computed only where needed, never stored: the derived id of a row without one, and
-    whether the copies of an id seen twice in one file are identical."""
+    """md5 over every contract column but the id, as canonical text (typed values): the
+    derived id of a row without one (computed for those rows only, never stored)."""
     parts = [
         f"coalesce(CAST({q(c.name)} AS VARCHAR), chr(0))"
         for c in table.columns
@@ -195,14 +193,13 @@ def content_hash_sql(table: Table) -> str:
     return "md5(concat_ws(chr(31), " + ", ".join(parts) + "))"
 
 
-def same_content_sql(table: Table, a: str, b: str) -> str:
-    """True when rows `a` and `b` (aliases) agree on every contract column but the id,
-    a missing value matching only a missing value."""
-    return " AND ".join(
-        f"{a}.{q(c.name)} IS NOT DISTINCT FROM {b}.{q(c.name)}"
-        for c in table.columns
-        if c.name != table.id_column
-    )
+def content_row_sql(table: Table, alias: str = "") -> str:
+    """A row's content: every contract column but the id, as one value. Two rows are
+    identical when their contents are not distinct (a missing value matching only a
+    missing value); DISTINCT counts them alike."""
+    prefix = f"{alias}." if alias else ""
+    cols = (f"{prefix}{q(c.name)}" for c in table.columns if c.name != table.id_column)
+    return "row(" + ", ".join(cols) + ")"
 
 
 def category_sql(code_expr: str) -> str:
