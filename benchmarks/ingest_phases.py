@@ -4,7 +4,7 @@
 
 Runs one ingest of the cached synthetic files of the scale into a scratch database
 (benchmarks/data/<scale>/phases.duckdb, removed afterwards), timing the functions of
-analytics.ingest that make its phases: reading, the identifier check, staging, loading,
+analytics.ingest.load that make its phases: reading, the identifier check, staging, loading,
 the visit order, the engine tables and the stored metrics. Peak memory is sampled five
 times a second, per phase. For the statements inside a phase, DuckDB's profiler
 (`SET enable_profiling = 'json'`) tells which operator costs what.
@@ -21,7 +21,7 @@ from typing import Any
 
 from run import SCALES, data_dir  # benchmarks/run.py, beside this script
 
-import analytics.ingest as ingest
+import analytics.ingest.load as ingest
 
 PHASES: tuple[str, ...] = (
     "read_table_file",

@@ -25,13 +25,13 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        cmd = [sys.executable, "-m", "analytics.cli"]
+        cmd = [sys.executable, "-m", "analytics.cli.commands"]
         subprocess.run([*cmd, "synth", "--patients", str(args.patients), "--years", str(args.years),
                         "--seed", "2026", "--out", str(d / "data")], check=True, capture_output=True)  # fmt: skip
         subprocess.run([*cmd, "ingest", "--db", str(d / "b.duckdb"), str(d / "data" / "visits.csv"),
                         "--complications", str(d / "data" / "complications.csv"), "--quiet"],
                        check=True, capture_output=True)  # fmt: skip
-        from analytics.engine import data_end
+        from analytics.engine.tables import data_end
         from analytics.report import ReportRequest, build_report
         from analytics.store import reader
 

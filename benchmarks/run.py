@@ -81,7 +81,7 @@ def step_synth(scale: str) -> dict[str, object]:
 
 
 def step_ingest(scale: str) -> dict[str, object]:
-    from analytics.ingest import ingest_files
+    from analytics.ingest.load import ingest_files
 
     d = data_dir(scale)
     db = d / "ingest-run.duckdb"
@@ -103,13 +103,13 @@ def _with_reader(fn: Callable[..., object]) -> Callable[[str], dict[str, object]
 
 
 def _refills(con: object) -> int:
-    from analytics.refills import refills
+    from analytics.engine.refills import refills
 
     return len(refills(con))  # type: ignore[arg-type]
 
 
 def _metrics(con: object) -> int:
-    from analytics.metrics import monthly_metrics
+    from analytics.engine.metrics import monthly_metrics
 
     return len(monthly_metrics(con, by="site"))  # type: ignore[arg-type]
 
@@ -119,7 +119,7 @@ def _refills_metrics(con: object) -> int:
 
 
 def _complications(con: object) -> int:
-    from analytics import complications as c
+    from analytics.engine import complications as c
 
     n = len(c.rates_by_category(con, by="site", codes=True))  # type: ignore[arg-type]
     n += len(c.funnel(con)) + len(c.time_since_surgery(con)) + len(c.refill_quality(con, by="site"))  # type: ignore[arg-type]
@@ -128,7 +128,7 @@ def _complications(con: object) -> int:
 
 
 def _spc(con: object) -> int:
-    from analytics.metrics import monthly_metrics
+    from analytics.engine.metrics import monthly_metrics
     from analytics.spc import qic
 
     m = monthly_metrics(con)  # type: ignore[arg-type]
@@ -145,7 +145,7 @@ def _page(name: str) -> Callable[[object], int]:
         import importlib
 
         try:
-            views = importlib.import_module("analytics.views")
+            views = importlib.import_module("analytics.figures")
         except ModuleNotFoundError:
             return -1
         fn = getattr(views, name, None)
@@ -166,7 +166,7 @@ def step_report(scale: str) -> dict[str, object]:
         report = importlib.import_module("analytics.report")
     except ModuleNotFoundError:
         return {"skipped": "analytics.report not available"}
-    from analytics.engine import data_end
+    from analytics.engine.tables import data_end
     from analytics.store import reader
 
     with reader(db_path(scale)) as con:
@@ -193,12 +193,12 @@ CHILD_STEPS: dict[str, Callable[[str], dict[str, object]]] = {
 
 
 WARM_IMPORTS: tuple[str, ...] = (
-    "analytics.ingest",
-    "analytics.refills",
-    "analytics.metrics",
-    "analytics.complications",
+    "analytics.ingest.load",
+    "analytics.engine.refills",
+    "analytics.engine.metrics",
+    "analytics.engine.complications",
     "analytics.spc",
-    "analytics.views",
+    "analytics.figures",
     "analytics.report",
     "analytics.synth",
 )

@@ -1,5 +1,5 @@
 """Cached page data. Each call opens one short-lived read-only connection, asks
-analytics.views for the page's figures and closes it; results are cached by the
+analytics.figures for the page's figures and closes it; results are cached by the
 database file (path, mtime, size), the configuration file and the filters."""
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from _state import Source, current_filters, source  # dashboards/ is on sys.path
 
 from analytics.config import Config, load_config
 from analytics.errors import PumpqiError
-from analytics.store import reader
-from analytics.views import (
+from analytics.figures import (
     Filters,
     complications_page,
     data_quality,
@@ -26,6 +25,7 @@ from analytics.views import (
     refills_page,
     worklist_page,
 )
+from analytics.store import reader
 
 log = logging.getLogger("pumpqi.dashboard")
 

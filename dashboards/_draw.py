@@ -1,5 +1,5 @@
 """Drawing helpers shared by the pages: KPI tiles, control charts, bar charts, tables.
-They lay out what analytics.views computed; they compute nothing themselves."""
+They lay out what analytics.figures computed; they compute nothing themselves."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from analytics.figures import ChartData, Kpi
 from analytics.spc import spc_figure
-from analytics.views import ChartData, Kpi
 
 PALETTE = {
     "on time": "#2E7D32",

@@ -1,5 +1,5 @@
 """The funnel plot: each group's complication rate against its pump-days, with the
-pooled rate and the 95 % and 99.8 % limits computed by analytics.complications."""
+pooled rate and the 95 % and 99.8 % limits computed by analytics.engine.complications."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from _draw import HEIGHT, num, table
 
-from analytics.views import FunnelData
+from analytics.figures import FunnelData
 
 
 def funnel_chart(data: FunnelData) -> None:

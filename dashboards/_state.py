@@ -1,6 +1,6 @@
 """The dashboard's shared state: where the database is, the sidebar filters, and the
 URL query parameters that make a link reproduce a view. Drawing only: the filter
-values are handed to analytics.views, which does every computation."""
+values are handed to analytics.figures, which does every computation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics.views import DIMENSION_LABELS, DIMENSIONS, FilterOptions, Filters, month_label
+from analytics.figures import DIMENSION_LABELS, DIMENSIONS, FilterOptions, Filters, month_label
 
 PARAM_KEYS: tuple[str, ...] = ("from", "to", *DIMENSIONS, "sharing")
 _WIDGET = {"from": "pq_from", "to": "pq_to", "sharing": "pq_sharing"} | {

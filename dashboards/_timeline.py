@@ -1,5 +1,5 @@
 """The patient-timeline figure: lanes of dated events over one time axis, and the
-programmed daily dose below. Drawing only: every date comes from analytics.views."""
+programmed daily dose below. Drawing only: every date comes from analytics.figures."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.views import STATUS_LABELS, TimelineData
+from analytics.figures import STATUS_LABELS, TimelineData
 
 LANES = ("Complications", "Runs dry", "Refill due", "Fills", "Visits")
 STATUS_COLOURS = {

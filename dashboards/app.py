@@ -2,7 +2,7 @@
 
 Run with `pumpqi dashboard --db FILE` (which sets PUMPQI_DB). The sidebar filters apply
 to every page and live in the URL, so a link reproduces the view. Every figure comes
-from analytics.views; the pages only draw.
+from analytics.figures; the pages only draw.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import streamlit as st
 from _data import NoData, load
 from _state import sidebar, source
 
-from analytics.views import Filters
+from analytics.figures import Filters
 
 st.set_page_config(
     page_title="pumpqi · pump QI dashboard", page_icon=":material/water_drop:", layout="wide"

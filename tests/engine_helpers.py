@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics.contract import COMPLICATIONS, VISITS
-from analytics.ingest import ingest_files
-from analytics.refills import refills
+from analytics.engine.refills import refills
+from analytics.ingest.contract import COMPLICATIONS, VISITS
+from analytics.ingest.load import ingest_files
 from analytics.store import reader
 
 

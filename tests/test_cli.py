@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from analytics.cli import main
+from analytics.cli.commands import main
 
 
 @pytest.mark.parametrize(
@@ -39,6 +39,8 @@ def test_every_command_has_help_with_an_example() -> None:
 
 def test_console_script_runs() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "analytics.cli", "--version"], capture_output=True, text=True
+        [sys.executable, "-m", "analytics.cli.commands", "--version"],
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0 and "version" in out.stdout

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics import complications as comp
-from analytics.intervals import garwood
-from analytics.metrics import monthly_metrics
+from analytics.engine import complications as comp
+from analytics.engine.intervals import garwood
+from analytics.engine.metrics import monthly_metrics
 from tests.engine_helpers import BASE, D, engine_db, implant, visit
 
 
@@ -173,9 +173,9 @@ def test_category_and_code_counts_sum_to_the_total(codes, days) -> None:
 
 
 def test_cli_complications(tmp_path) -> None:
-    from analytics.cli import main
-    from analytics.contract import COMPLICATIONS, VISITS
-    from analytics.ingest import ingest_files
+    from analytics.cli.commands import main
+    from analytics.ingest.contract import COMPLICATIONS, VISITS
+    from analytics.ingest.load import ingest_files
     from tests.engine_helpers import _write
 
     v = _write(tmp_path / "v.csv", VISITS.names, [implant("a", "2024-01-01", visit_id="x", **BASE)])

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_dashboard_fixtures import APP, NOTE_TEXT, demo_database, empty_database
 
-from analytics.refills import worklist
+from analytics.engine.refills import worklist
 from analytics.store import reader
 
 PAGES = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from analytics.ingest import ingest_files
+from analytics.ingest.load import ingest_files
 from analytics.spc import add_annotation
 from analytics.store import writer
 from analytics.synth import DEMO, generate, write

@@ -1,4 +1,4 @@
-"""The dashboard's page data (analytics.views) against the analytics API it calls."""
+"""The dashboard's page data (analytics.figures) against the analytics API it calls."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ import pandas as pd
 import pytest
 from test_dashboard_fixtures import APP, demo_database
 
-from analytics.cli_dashboard import auth_configured, check_host, dashboards_dir
+from analytics.cli.dashboard import auth_configured, check_host, dashboards_dir
+from analytics.engine.metrics import monthly_metrics
+from analytics.engine.refills import worklist
 from analytics.errors import PumpqiError
-from analytics.metrics import monthly_metrics
-from analytics.refills import worklist
-from analytics.store import reader
-from analytics.views import (
+from analytics.figures import (
     DIMENSIONS,
     Filters,
     apply_filters,
@@ -27,6 +26,7 @@ from analytics.views import (
     refills_page,
     worklist_page,
 )
+from analytics.store import reader
 
 COUNTS = ["active_patients", "pump_days", "fills", "refills_due", "on_time", "late", "missed",
           "overdue", "complications", "refill_errors"]  # fmt: skip

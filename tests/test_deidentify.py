@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-from analytics.cli import main
-from analytics.deidentify import Options, deidentify
-from analytics.deidentify_keys import Keyed, load_key, new_key_file
-from analytics.deidentify_transforms import age_at, parse_dates, scrub_note, zip3
+from analytics.cli.commands import main
+from analytics.deidentify.core import Options, deidentify
+from analytics.deidentify.keys import Keyed, load_key, new_key_file
+from analytics.deidentify.transforms import age_at, parse_dates, scrub_note, zip3
 from analytics.errors import PumpqiError
-from analytics.identifiers import NOTES_PATTERNS
-from analytics.ingest import validate_files
+from analytics.ingest.identifiers import NOTES_PATTERNS
+from analytics.ingest.load import validate_files
 from tests.conftest import write_csv
 
 RAW_HEADER = [

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics.cli import main
-from analytics.deidentify import Options, deidentify
-from analytics.deidentify_keys import MAX_SHIFT_DAYS, new_key_file
-from analytics.ingest import validate_files
+from analytics.cli.commands import main
+from analytics.deidentify.core import Options, deidentify
+from analytics.deidentify.keys import MAX_SHIFT_DAYS, new_key_file
+from analytics.ingest.load import validate_files
 from tests.conftest import write_csv
 
 HEADER = [

@@ -9,8 +9,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.metrics import monthly_metrics
-from analytics.refills import STATUSES, episodes, refills
+from analytics.engine.metrics import monthly_metrics
+from analytics.engine.refills import STATUSES, episodes, refills
 from tests.engine_helpers import engine_db
 
 TYPES = [
@@ -104,7 +104,7 @@ def test_engine_invariants(log, as_of_offset, seed) -> None:
 def test_stored_visit_order_equals_computing_at_the_cut_off(log, as_of_offset) -> None:
     """Ingest stores the visit order once (engine_visits); filtering it to a cut-off must
     give exactly what computing from the visits known at that cut-off gives."""
-    from analytics import engine
+    from analytics.engine import tables as engine
 
     as_of = START + dt.timedelta(days=as_of_offset)
     with engine_db(log) as con:
@@ -178,9 +178,9 @@ def test_earlier_cut_off_from_stored_figures_equals_computing(data, log, as_of_o
     changes nothing the figures use)."""
     from dataclasses import replace
 
-    from analytics.complications import rates_by_category, serious_events
     from analytics.config import DEFAULT
-    from analytics.refills import worklist
+    from analytics.engine.complications import rates_by_category, serious_events
+    from analytics.engine.refills import worklist
 
     other = replace(DEFAULT, worklist_days=DEFAULT.worklist_days + 1)
     reports = data.draw(reports_for(log))

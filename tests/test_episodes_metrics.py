@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analytics.metrics import METRIC_COLUMNS, monthly_metrics
-from analytics.refills import episodes, refills
+from analytics.engine.metrics import METRIC_COLUMNS, monthly_metrics
+from analytics.engine.refills import episodes, refills
 from tests.engine_helpers import BASE, D, engine_db, implant, visit
 
 
@@ -106,9 +106,9 @@ def test_monthly_metrics_hand_worked_by_site() -> None:
 
 
 def test_cli_metrics_and_refills_columns(tmp_path) -> None:
-    from analytics.cli import main
-    from analytics.contract import VISITS
-    from analytics.ingest import ingest_files
+    from analytics.cli.commands import main
+    from analytics.ingest.contract import VISITS
+    from analytics.ingest.load import ingest_files
     from tests.engine_helpers import _write
 
     rows = [

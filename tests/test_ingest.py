@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analytics import ingest as ingest_mod
-from analytics.cli import main
+from analytics.ingest import load as ingest_mod
+from analytics.cli.commands import main
 from analytics.errors import FileFault, SchemaVersionError
-from analytics.ingest import ingest_files, validate_files
+from analytics.ingest.load import ingest_files, validate_files
 from analytics.store import reader
 from tests.conftest import VISIT_HEADER, good_visit_rows, write_csv
 

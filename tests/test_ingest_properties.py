@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics.identifiers import VALUE_PATTERNS
-from analytics.ingest import ingest_files
+from analytics.ingest.identifiers import VALUE_PATTERNS
+from analytics.ingest.load import ingest_files
 from analytics.store import reader
 from tests.conftest import VISIT_HEADER, write_csv
 
@@ -98,8 +98,8 @@ def test_identifier_shortcut_never_skips_a_match(value: str, pad: str) -> None:
     characters or with an @: every full match of the value patterns is such a cell."""
     import duckdb
 
-    from analytics.ingest import _may_match, combined_pattern
-    from analytics.validation import lit
+    from analytics.ingest.load import _may_match, combined_pattern
+    from analytics.ingest.validation import lit
 
     cell = pad + value + pad
     con = duckdb.connect()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from analytics.ingest import ingest_files
-from analytics.metrics import monthly_metrics
-from analytics.refills import refills, worklist
+from analytics.engine.metrics import monthly_metrics
+from analytics.engine.refills import refills, worklist
+from analytics.ingest.load import ingest_files
 from analytics.store import reader
 from tests.test_reliability_data import (
     ROOT,

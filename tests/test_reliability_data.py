@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analytics.ingest import validate_files
+from analytics.ingest.load import validate_files
 from analytics.store import reader
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +77,7 @@ def counts(db: Path) -> tuple[int, int, int]:
 
 def pumpqi_cmd(*args: str) -> list[str]:
     """The real console command, run as its own process (same interpreter as the tests)."""
-    return [sys.executable, "-m", "analytics.cli", *args]
+    return [sys.executable, "-m", "analytics.cli.commands", *args]
 
 
 def subprocess_env() -> dict[str, str]:

@@ -20,9 +20,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import readers
-from analytics.cli import main
-from analytics.contract import TABLES
+from analytics.ingest import readers
+from analytics.cli.commands import main
+from analytics.ingest.contract import TABLES
 from analytics.store import reader
 from tests.test_reliability_data import run_pumpqi
 

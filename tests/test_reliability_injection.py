@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from analytics.cli import main
-from analytics.ingest import ingest_files
+from analytics.cli.commands import main
+from analytics.ingest.load import ingest_files
 from analytics.store import reader
 from tests.test_reliability_data import fingerprint, write_visits
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.ingest import ingest_files
+from analytics.ingest.load import ingest_files
 from analytics.store import TMP_MARK
 from tests.test_reliability_data import (
     ROOT,

@@ -7,7 +7,7 @@ addresses, SSNs, pump serial numbers, catheter lot numbers, ZIP5 codes, and all 
 these again inside free-text notes. The whole path runs through the real CLI:
 `deidentify` (visits with --keep-notes, complications without) -> `validate` ->
 `ingest` -> `refills`, `metrics`, `complications` -> `report` (HTML, PDF text,
-xlsx cells and the xlsx zip's XML) -> the analytics.views page functions -> an
+xlsx cells and the xlsx zip's XML) -> the analytics.figures page functions -> an
 AppTest run of every dashboard page. None of the sentinels may appear in any file
 written, any line printed on stdout/stderr, any log record, any DuckDB table
 (every table dumped, quarantine.raw_row and ingest_log included; the database
@@ -46,10 +46,8 @@ from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 from test_dashboard_fixtures import APP
 
-from analytics.cli import main
-from analytics.store import reader
-from analytics.synth import generate
-from analytics.views import (
+from analytics.cli.commands import main
+from analytics.figures import (
     Filters,
     complications_page,
     data_quality,
@@ -61,6 +59,8 @@ from analytics.views import (
     refills_page,
     worklist_page,
 )
+from analytics.store import reader
+from analytics.synth import generate
 
 PATIENTS, YEARS, SEED = 60, 2, 4242
 START = dt.date(2023, 1, 1)

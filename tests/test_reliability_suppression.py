@@ -1,8 +1,8 @@
 """Suppression holds everywhere (issue #11): no small count, shown or recoverable.
 
 What counts as "a count": a column listed in the `counts` of the Rules the module
-responsible suppresses with (analytics.suppression.METRICS_RULES and
-COMPLICATION_RULES for the CLI; the module-level Rules of analytics.views.* for the
+responsible suppresses with (analytics.figures.disclosure.METRICS_RULES and
+COMPLICATION_RULES for the CLI; the module-level Rules of analytics.figures.* for the
 pages), i.e. numbers of people, fills, refills, reports or rows. Pump-days are days
 of therapy, not people or events, and are not counts; neither are ids, days late
 or the totals of whole database tables in the missing-field table. As a guard on
@@ -40,14 +40,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from analytics.cli import main
+from analytics.cli.commands import main
 from analytics.config import DEFAULT
-from analytics.ingest import ingest_files
-from analytics.metrics import monthly_metrics
-from analytics.store import reader
-from analytics.suppression import COMPLICATION_RULES, METRICS_RULES, Rules, suppress_table
-from analytics.synth import generate, write
-from analytics.views import (
+from analytics.engine.metrics import monthly_metrics
+from analytics.figures import (
     Filters,
     complications_page,
     data_quality,
@@ -55,14 +51,18 @@ from analytics.views import (
     refills_page,
     worklist_page,
 )
-from analytics.views.complications_page import FUNNEL_RULES, RATE_RULES, REPORT_RULES
-from analytics.views.complications_page import GROUP_RULES as COMPLICATION_GROUP_RULES
-from analytics.views.quality import COUNT_RULES as QUALITY_COUNT_RULES
-from analytics.views.quality import LOG_RULES, MISSING_RULES
-from analytics.views.refills_page import COUNT_RULES as REFILL_COUNT_RULES
-from analytics.views.refills_page import GROUP_RULES as REFILL_GROUP_RULES
-from analytics.views.refills_page import QUALITY_RULES
-from analytics.views.worklist_page import COUNT_RULES as WORKLIST_COUNT_RULES
+from analytics.figures.complications_page import FUNNEL_RULES, RATE_RULES, REPORT_RULES
+from analytics.figures.complications_page import GROUP_RULES as COMPLICATION_GROUP_RULES
+from analytics.figures.disclosure import COMPLICATION_RULES, METRICS_RULES, Rules, suppress_table
+from analytics.figures.quality import COUNT_RULES as QUALITY_COUNT_RULES
+from analytics.figures.quality import LOG_RULES, MISSING_RULES
+from analytics.figures.refills_page import COUNT_RULES as REFILL_COUNT_RULES
+from analytics.figures.refills_page import GROUP_RULES as REFILL_GROUP_RULES
+from analytics.figures.refills_page import QUALITY_RULES
+from analytics.figures.worklist_page import COUNT_RULES as WORKLIST_COUNT_RULES
+from analytics.ingest.load import ingest_files
+from analytics.store import reader
+from analytics.synth import generate, write
 
 START = dt.date(2023, 1, 1)
 NOT_COUNTS = {"pump_days", "ingest_id", "days_late", "days_left", "dry_days", "rows_missing"}

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 from test_report_fixtures import GENERATED, MONTH, build_db, normalise, outline
 
-from analytics.cli import main
-from analytics.metrics import monthly_metrics
+from analytics.cli.commands import main
+from analytics.engine.metrics import monthly_metrics
 from analytics.report import ReportFiles, ReportRequest, build_report
 from analytics.store import reader
 

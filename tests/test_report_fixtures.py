@@ -16,8 +16,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from analytics.contract import COMPLICATIONS, VISITS
-from analytics.ingest import ingest_files
+from analytics.ingest.contract import COMPLICATIONS, VISITS
+from analytics.ingest.load import ingest_files
 from analytics.spc import add_annotation
 
 START, END = dt.date(2024, 7, 1), dt.date(2026, 6, 30)

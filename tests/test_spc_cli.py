@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analytics.cli import main
+from analytics.cli.commands import main
 from analytics.spc import CLI_COLUMNS, add_annotation, list_annotations, parts_from_annotations, qic
 from analytics.store import reader, writer
 from tests.conftest import write_csv

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.suppression import METRICS_RULES, Rules, suppress_table
+from analytics.figures.disclosure import METRICS_RULES, Rules, suppress_table
 
 
 def _is_hidden(v: object) -> bool:
@@ -98,7 +98,7 @@ def test_groups_protected_against_the_published_total() -> None:
     A 11, B 5, C 11. B alone hidden would be 27 - 11 - 11 = 5: the smallest other
     non-zero site (A, 11 — the first of the two) is hidden too. Month N: 30 = 15 + 0 + 15,
     nothing small, nothing hidden."""
-    from analytics.suppression import suppress_groups
+    from analytics.figures.disclosure import suppress_groups
 
     groups = pd.DataFrame(
         {

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics.contract import COMPLICATIONS, VISITS
-from analytics.ingest import ingest_files, validate_files
+from analytics.ingest.contract import COMPLICATIONS, VISITS
+from analytics.ingest.load import ingest_files, validate_files
 from analytics.synth import DEMO, SynthResult, default_window, generate, write
 
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analytics.cli import main
-from analytics.ingest import validate_files
+from analytics.cli.commands import main
+from analytics.ingest.load import validate_files
 from analytics.synth import generate, write
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import vl_convert as vlc
 
-from analytics.complications import funnel_limits
+from analytics.engine.complications import funnel_limits
 from analytics.spc import Annotation, SpcResult
 
 LINE = "#2F6DB5"

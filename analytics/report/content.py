@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from analytics.complications import (
+from analytics.config import Config
+from analytics.engine.complications import (
     Period,
     funnel,
     outside_episode_reports,
@@ -25,11 +26,15 @@ from analytics.complications import (
     serious_events,
     time_since_surgery,
 )
-from analytics.config import Config
-from analytics.engine import data_end, prepare
+from analytics.engine.metrics import (
+    complication_rate,
+    monthly_metrics,
+    on_time_rate,
+    refill_error_rate,
+)
+from analytics.engine.refills import refills, status_counts, worklist
+from analytics.engine.tables import data_end, prepare
 from analytics.errors import PumpqiError
-from analytics.metrics import complication_rate, monthly_metrics, on_time_rate, refill_error_rate
-from analytics.refills import refills, status_counts, worklist
 from analytics.report.control import control_charts
 from analytics.report.period import AVERAGE_MONTHS, CHART_MONTHS, ReportMonth
 from analytics.report.sources import (

@@ -10,8 +10,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from analytics.complications import TIME_BUCKETS
-from analytics.refills import episodes
+from analytics.engine.complications import TIME_BUCKETS
+from analytics.engine.refills import episodes
 from analytics.report.period import ReportMonth
 
 WORKLIST_STATUSES: tuple[str, ...] = ("missed", "overdue", "pending")

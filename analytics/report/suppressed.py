@@ -1,6 +1,6 @@
 """The report as shared outside the QI committee: small-cell suppression of every table.
 
-Each table of a `Content` goes through `analytics.suppression.suppress_table` with its
+Each table of a `Content` goes through `analytics.figures.disclosure.suppress_table` with its
 own rules (counts, figures derived from them, totals for complementary suppression);
 the lists of individual missed fills and serious events are dropped (their counts stay,
 suppressed like any other count).
@@ -12,8 +12,8 @@ import dataclasses
 
 import pandas as pd
 
+from analytics.figures.disclosure import METRICS_RULES, Rules, suppress_table, suppression_mask
 from analytics.report.content import Content
-from analytics.suppression import METRICS_RULES, Rules, suppress_table, suppression_mask
 
 BY_SITE_RULES = dataclasses.replace(METRICS_RULES, column_total=("group", "all", ()))
 QUALITY_RULES = Rules(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analytics.contract import ACTIONS, INDICATIONS, SEVERITIES, VISIT_TYPES
+from analytics.ingest.contract import ACTIONS, INDICATIONS, SEVERITIES, VISIT_TYPES
 from analytics.synth import params as P
 from analytics.synth.events import CODES, VT, Window
 from analytics.synth.patients import NEVER, Patients

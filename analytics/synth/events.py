@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analytics.contract import ACTIONS, COMPLICATION_CATEGORIES, SEVERITIES, VISIT_TYPES
+from analytics.ingest.contract import ACTIONS, COMPLICATION_CATEGORIES, SEVERITIES, VISIT_TYPES
 from analytics.synth import params as P
 from analytics.synth.patients import NEVER, YEAR, Patients, choice_rows
 from analytics.synth.refills import REPLACEMENT, FillLog

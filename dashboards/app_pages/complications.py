@@ -7,7 +7,7 @@ from _draw import bar_chart, control_chart, num, sharing_note, table
 from _funnel import funnel_chart
 from _state import current_filters
 
-from analytics.views import DIMENSION_LABELS, ComplicationsData
+from analytics.figures import DIMENSION_LABELS, ComplicationsData
 
 RATE_COLUMNS = {
     "rate_per_1000": num("Per 1,000 pump-days", "%.3f"),

@@ -4,7 +4,7 @@ import streamlit as st
 from _data import definitions, run_page
 from _draw import table
 
-from analytics.views import DefinitionsData
+from analytics.figures import DefinitionsData
 
 
 def body() -> None:

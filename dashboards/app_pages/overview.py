@@ -5,7 +5,7 @@ from _data import load, require_data, run_page
 from _draw import control_chart, kpi_tiles
 from _state import current_filters
 
-from analytics.views import OverviewData, month_label
+from analytics.figures import OverviewData, month_label
 
 
 def body() -> None:

@@ -5,7 +5,7 @@ from _data import load, run_page
 from _draw import pct, table
 from _state import current_filters
 
-from analytics.views import QualityData
+from analytics.figures import QualityData
 
 
 def body() -> None:

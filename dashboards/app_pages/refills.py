@@ -6,7 +6,7 @@ from _data import load, require_data, run_page
 from _draw import bar_chart, control_chart, num, pct, sharing_note, table
 from _state import current_filters
 
-from analytics.views import DIMENSION_LABELS, RefillsData
+from analytics.figures import DIMENSION_LABELS, RefillsData
 
 
 def body() -> None:

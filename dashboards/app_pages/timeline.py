@@ -7,7 +7,7 @@ from _draw import table
 from _state import current_filters
 from _timeline import timeline_figure
 
-from analytics.views import TimelineData
+from analytics.figures import TimelineData
 
 
 def _patient(ids: list[str]) -> str:

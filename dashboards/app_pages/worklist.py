@@ -5,7 +5,7 @@ from _data import load, require_data, run_page
 from _draw import table
 from _state import current_filters
 
-from analytics.views import WorklistData
+from analytics.figures import WorklistData
 
 DEFAULT_DAYS = 14
 SHOWN = ["patient_id", "status", "when", "days_to_due", "due_date", "empty_date", "drug", "site",

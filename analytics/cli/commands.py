@@ -1,0 +1,281 @@
+"""The `pumpqi` console command: a thin layer over the library.
+
+Each command parses its options, calls one library function and prints a tidy
+table. Errors meant for people (PumpqiError) become one line on stderr and exit 2.
+Commands with more options live in their own modules (one module per command group in analytics/cli/) and are added below.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from analytics.cli.common import (
+    OneLineErrors,
+    _Progress,
+    as_of_option,
+    config_option,
+    db_option,
+    friendly,
+    group_period_options,
+    input_file_options,
+    output_options,
+    parse_date,
+    suppress_option,
+)
+
+__all__ = ["main"]
+
+
+@click.group(
+    cls=OneLineErrors,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="pumpqi")
+def main(debug: bool) -> None:
+    """pumpqi: refill adherence and complication-report rates for intrathecal pumps.
+
+    \b
+    Typical monthly run:
+      pumpqi ingest --db pumps.duckdb visits.csv --complications complications.csv
+      pumpqi metrics --db pumps.duckdb --by site
+      pumpqi dashboard --db pumps.duckdb
+    """
+
+
+@main.command()
+@input_file_options
+@output_options
+@friendly
+def validate(
+    visits: Path,
+    complications: Path | None,
+    ignore_columns: str,
+    quiet: bool,
+    fmt: str,
+    out: str | None,
+) -> None:
+    """Check files against the data contract without loading them.
+
+    Prints each row fault (file, line, column, reason). Exit 0: clean; 1: row
+    faults found; 2: the file is refused.
+
+    Example: pumpqi validate visits.csv --complications complications.csv
+    """
+    from analytics.ingest.load import validate_files
+    from analytics.output import print_table
+
+    results, faults = validate_files(
+        visits, complications, _split(ignore_columns), progress=_Progress(quiet)
+    )
+    for r in results:
+        click.echo(r.line().replace(" loaded", " loadable"), err=True)
+    if len(faults):
+        print_table(faults[["source_file", "line", "column_name", "reason"]], fmt, out)
+        sys.exit(1)
+    click.echo("no row faults", err=True)
+
+
+@main.command()
+@db_option
+@input_file_options
+@friendly
+def ingest(
+    db: str, visits: Path, complications: Path | None, ignore_columns: str, quiet: bool
+) -> None:
+    """Validate and load files into the database (one transaction).
+
+    Row faults go to the quarantine table; prints rows read / loaded / already
+    present / quarantined per table. Re-ingesting the same file changes nothing.
+
+    Example: pumpqi ingest --db pumps.duckdb visits.csv --complications complications.csv
+    """
+    from analytics.ingest.load import ingest_files
+
+    results = ingest_files(
+        Path(db), visits, complications, _split(ignore_columns), progress=_Progress(quiet)
+    )
+    for r in results:
+        click.echo(r.line())
+
+
+@main.command()
+@db_option
+@as_of_option
+@config_option
+@click.option(
+    "--detail", is_flag=True, help="Add the values in force, volumes, caps and residual checks."
+)
+@output_options
+@friendly
+def refills(
+    db: str, as_of: str | None, config_file: str | None, detail: bool, fmt: str, out: str | None
+) -> None:
+    """One row per fill: due date and source, empty date, next fill, status, days late, dry days.
+
+    Example: pumpqi refills --db pumps.duckdb --as-of 2026-10-31 --out refills.csv
+    """
+    from analytics.config import load_config
+    from analytics.engine.refills import refills as refills_table
+    from analytics.output import print_table
+    from analytics.store import reader
+
+    config = load_config(config_file)
+    with reader(db) as con:
+        df = refills_table(con, parse_date(as_of, "--as-of"), config, detail=detail)
+    print_table(df, fmt, out)
+
+
+@main.command()
+@db_option
+@as_of_option
+@config_option
+@group_period_options
+@suppress_option
+@output_options
+@friendly
+def metrics(
+    db: str,
+    as_of: str | None,
+    config_file: str | None,
+    by: str | None,
+    month_from: str | None,
+    month_to: str | None,
+    level: float,
+    suppress_below: int | None,
+    fmt: str,
+    out: str | None,
+) -> None:
+    """One row per month (and group): exposure, refill timeliness, complication rates.
+
+    Example: pumpqi metrics --db pumps.duckdb --by site --from 2026-01 --to 2026-10
+    """
+    from analytics.config import load_config
+    from analytics.engine.metrics import monthly_metrics
+    from analytics.output import print_table
+    from analytics.store import reader
+
+    config = load_config(config_file)
+    totals = None
+    with reader(db) as con:
+        df = monthly_metrics(
+            con, parse_date(as_of, "--as-of"), by, month_from, month_to, config, level
+        )
+        if suppress_below and by:
+            totals = monthly_metrics(
+                con, parse_date(as_of, "--as-of"), None, month_from, month_to, config, level
+            )
+    if suppress_below:
+        from analytics.figures.disclosure import METRICS_RULES, suppress_groups, suppress_table
+
+        if by:  # the all-groups table is public too: protect groups against subtraction
+            df = suppress_groups(df, METRICS_RULES, suppress_below, totals, partition=("month",))
+        else:
+            df = suppress_table(df, METRICS_RULES, suppress_below)
+    print_table(df, fmt, out)
+
+
+@main.command()
+@db_option
+@as_of_option
+@config_option
+@group_period_options
+@click.option(
+    "--codes", is_flag=True, help="One row per complication code instead of per category."
+)
+@suppress_option
+@output_options
+@friendly
+def complications(
+    db: str,
+    as_of: str | None,
+    config_file: str | None,
+    by: str | None,
+    month_from: str | None,
+    month_to: str | None,
+    codes: bool,
+    level: float,
+    suppress_below: int | None,
+    fmt: str,
+    out: str | None,
+) -> None:
+    """Complication reports per 1,000 pump-days by category (or code), with exact intervals.
+
+    Reports outside any therapy episode (trials, after explant) are not in these rates;
+    their count is printed on stderr.
+
+    Example: pumpqi complications --db pumps.duckdb --by site --from 2026-01 --to 2026-10
+    """
+    from analytics.config import load_config
+    from analytics.engine.complications import Period, outside_episode_reports, rates_by_category
+    from analytics.output import print_table
+    from analytics.store import reader
+
+    config = load_config(config_file)
+    period = Period(month_from, month_to)
+    totals = None
+    with reader(db) as con:
+        day = parse_date(as_of, "--as-of")
+        df = rates_by_category(con, day, by, period, level, config, codes=codes)
+        outside = outside_episode_reports(con, day, period, config)
+        if suppress_below and by:
+            totals = rates_by_category(con, day, None, period, level, config, codes=codes)
+    n_outside: int | str = len(outside)
+    if suppress_below:
+        from analytics.figures.disclosure import COMPLICATION_RULES, suppress_groups, suppress_table
+
+        if by:  # the all-groups table is public too: protect groups against subtraction
+            key = "complication" if codes else "category"
+            df = suppress_groups(df, COMPLICATION_RULES, suppress_below, totals, partition=(key,))
+        else:
+            df = suppress_table(df, COMPLICATION_RULES, suppress_below)
+        if 0 < len(outside) < suppress_below:
+            n_outside = f"<{suppress_below}"
+    click.echo(f"{n_outside} report(s) outside any therapy episode, not in these rates", err=True)
+    print_table(df, fmt, out)
+
+
+@main.command("config")
+@config_option
+@output_options
+@friendly
+def config_cmd(config_file: str | None, fmt: str, out: str | None) -> None:
+    """Print the effective metric configuration (defaults from METRICS.md, or your TOML file).
+
+    Example: pumpqi config --config site.toml
+    """
+    import pandas as pd
+
+    from analytics.config import load_config
+    from analytics.output import print_table
+
+    rows = load_config(config_file).table()
+    print_table(pd.DataFrame(rows, columns=["setting", "value", "meaning"]), fmt, out)
+
+
+def _split(value: str) -> list[str]:
+    from analytics.ingest.contract import normalise_name
+
+    return [normalise_name(v) for v in value.split(",") if v.strip()]
+
+
+# --- commands defined in their own modules ------------------------------------------
+def _register() -> None:
+    from analytics.cli.dashboard import dashboard, demo
+    from analytics.cli.deidentify import deidentify
+    from analytics.cli.report import report
+    from analytics.cli.spc import annotate, annotations_command, spc
+    from analytics.cli.synth import synth
+
+    for command in (synth, spc, annotate, annotations_command, deidentify, dashboard, demo, report):
+        main.add_command(command)
+
+
+_register()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,9 @@
+"""The metric engine: set-based DuckDB SQL from visits and reports to fills, due dates,
+statuses, exposure and rates.
+
+    tables.py         the working tables (sql/*.sql), stored at ingest, per cut-off
+    refills.py        one row per fill, episodes, the worklist
+    metrics.py        the monthly metrics table and its rate functions
+    complications.py  complication rates by category, code, group; the funnel
+    intervals.py      exact confidence intervals
+"""

@@ -1,0 +1,252 @@
+"""Monthly metrics (the `pumpqi metrics` table), by month and optionally by group.
+
+All counts come from the engine tables (analytics.engine.tables), so the same month gives
+the same numbers in the CLI, the dashboard and the report.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Mapping
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics.config import DEFAULT, Config
+from analytics.engine.intervals import garwood
+from analytics.engine.tables import (
+    CACHE_PREFIX,
+    EARLIEST,
+    prepare,
+    table_exists,
+    uses_stored_tables,
+)
+from analytics.errors import PumpqiError
+
+GROUP_COLUMNS: dict[str, str] = {
+    "all": "'all'",
+    "site": "site",
+    "drug": "drug",
+    "pump_model": "pump_model",
+    "indication": "indication",
+}
+"""The allowed `--by` values and the engine column each groups on (a fixed allow-list)."""
+
+COUNT_COLUMNS: tuple[str, ...] = (
+    "active_patients",
+    "pump_days",
+    "fills",
+    "refills_due",
+    "on_time",
+    "late",
+    "missed",
+    "overdue",
+    "complications",
+    "refill_errors",
+)
+"""The integer columns of the metrics table (counts, and pump-days)."""
+
+METRIC_COLUMNS: tuple[str, ...] = (
+    "month",
+    "group",
+    "active_patients",
+    "pump_days",
+    "fills",
+    "refills_due",
+    "on_time",
+    "late",
+    "missed",
+    "overdue",
+    "on_time_rate",
+    "complications",
+    "complication_rate_per_1000",
+    "rate_ci_low",
+    "rate_ci_high",
+    "refill_errors",
+    "refill_error_rate_per_100",
+)
+
+_METRICS_SQL = """
+WITH months AS (
+    SELECT CAST(m AS DATE) AS month_start
+    FROM generate_series(
+        (SELECT min(month_start) FROM pq_exposure WHERE pump_days > 0),
+        date_trunc('month', CAST($as_of AS DATE)), INTERVAL 1 MONTH) AS t(m)
+    WHERE m BETWEEN $first AND $last
+),
+exposure AS (
+    SELECT month_start, coalesce({g}, 'unknown') AS grp,
+           count(DISTINCT patient_id) AS active_patients, sum(pump_days) AS pump_days
+    FROM pq_exposure WHERE pump_days > 0 AND month_start BETWEEN $first AND $last GROUP BY ALL
+),
+fills AS (
+    SELECT CAST(date_trunc('month', fill_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
+           count(*) AS fills
+    FROM pq_refills WHERE fill_date BETWEEN $first AND $last_day GROUP BY ALL
+),
+due AS (
+    SELECT CAST(date_trunc('month', due_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
+           count(*) AS refills_due,
+           count(*) FILTER (WHERE status = 'on_time') AS on_time,
+           count(*) FILTER (WHERE status = 'late') AS late,
+           count(*) FILTER (WHERE status = 'missed') AS missed,
+           count(*) FILTER (WHERE status = 'overdue') AS overdue
+    FROM pq_refills
+    WHERE status IN ('on_time', 'late', 'missed', 'overdue') AND due_date BETWEEN $first AND $last_day
+    GROUP BY ALL
+),
+reports AS (
+    SELECT CAST(date_trunc('month', report_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
+           count(*) AS complications,
+           count(*) FILTER (WHERE category = 'refill error') AS refill_errors
+    FROM pq_reports WHERE in_episode AND report_date BETWEEN $first AND $last_day GROUP BY ALL
+),
+groups AS (
+    -- every group of the data, in every month of the range (zeros where it had nothing)
+    SELECT DISTINCT coalesce({g}, 'unknown') AS grp FROM pq_exposure WHERE pump_days > 0
+    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM pq_refills
+    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM pq_reports WHERE in_episode
+)
+SELECT strftime(m.month_start, '%Y-%m') AS month, g.grp AS "group",
+       coalesce(e.active_patients, 0) AS active_patients, coalesce(e.pump_days, 0) AS pump_days,
+       coalesce(f.fills, 0) AS fills, coalesce(d.refills_due, 0) AS refills_due,
+       coalesce(d.on_time, 0) AS on_time, coalesce(d.late, 0) AS late,
+       coalesce(d.missed, 0) AS missed, coalesce(d.overdue, 0) AS overdue,
+       coalesce(r.complications, 0) AS complications, coalesce(r.refill_errors, 0) AS refill_errors
+FROM months m CROSS JOIN groups g
+LEFT JOIN exposure e ON e.month_start = m.month_start AND e.grp = g.grp
+LEFT JOIN fills f ON f.month_start = m.month_start AND f.grp = g.grp
+LEFT JOIN due d ON d.month_start = m.month_start AND d.grp = g.grp
+LEFT JOIN reports r ON r.month_start = m.month_start AND r.grp = g.grp
+ORDER BY month, "group"
+"""
+FIRST_MONTH = EARLIEST
+LAST_MONTH = dt.date(9999, 12, 1)
+
+
+def group_expr(by: str | None, allowed: Mapping[str, str] = GROUP_COLUMNS) -> str:
+    """The engine column for a `--by` value, from a fixed allow-list only ('all' or None:
+    one group)."""
+    key = by or "all"
+    if key == "all":
+        return "'all'"
+    if key not in allowed:
+        names = ", ".join(k for k in allowed if k != "all")
+        raise PumpqiError(f"--by: '{by}' is not one of {names}")
+    return allowed[key]
+
+
+def _month_bound(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        dt.date.fromisoformat(value + "-01")
+    except ValueError:
+        raise PumpqiError(f"{option}: '{value}' is not a month (YYYY-MM)") from None
+    return value
+
+
+STORED_METRICS = f"{CACHE_PREFIX}metrics"
+"""The metrics table for every `--by` value, stored by ingest beside the engine tables
+for the data's end (`store_metrics`): the dashboard's and the CLI's usual question."""
+_STORED_SQL = f"""
+SELECT month, "group", {", ".join(COUNT_COLUMNS)} FROM main.{STORED_METRICS}
+WHERE by_column = $by AND month BETWEEN strftime($first, '%Y-%m') AND strftime($last, '%Y-%m')
+ORDER BY month, "group"
+"""
+
+
+def store_metrics(con: duckdb.DuckDBPyConnection) -> None:
+    """Store the counts of the metrics table for every `--by` value as of the stored
+    engine tables (called by ingest, in its transaction, after `engine.build_cache`)."""
+    con.execute(f"DROP TABLE IF EXISTS main.{STORED_METRICS}")
+    if not con.execute("SELECT count(*) FROM visits").fetchall()[0][0]:
+        return
+    as_of = prepare(con)
+    # one part per --by value, each named by a bound parameter ($by_site = 'site', ...)
+    parts = [
+        f"SELECT CAST($by_{by} AS VARCHAR) AS by_column, * "
+        f"FROM ({_METRICS_SQL.replace('{g}', group_expr(by))})"
+        for by in GROUP_COLUMNS
+    ]
+    params = {f"by_{by}": by for by in GROUP_COLUMNS}
+    bounds = {"first": FIRST_MONTH, "last": LAST_MONTH, "last_day": dt.date(9999, 12, 31)}
+    con.execute(
+        f"CREATE TABLE main.{STORED_METRICS} AS {' UNION ALL '.join(parts)}",
+        {"as_of": as_of, **bounds, **params},
+    )
+
+
+def _has_stored_metrics(con: duckdb.DuckDBPyConnection) -> bool:
+    return uses_stored_tables(con) and table_exists(con, STORED_METRICS, temporary=False)
+
+
+def monthly_metrics(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date | None = None,
+    by: str | None = None,
+    month_from: str | None = None,
+    month_to: str | None = None,
+    config: Config = DEFAULT,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """The `metrics` table: one row per month (and group). See each rate function.
+
+    Read from the stored counts when the engine tables are the stored ones (same as_of,
+    same configuration, no filter), else computed; the two are the same figures."""
+    as_of = prepare(con, as_of, config)
+    g = group_expr(by)
+    lo, hi = _month_bound(month_from, "--from"), _month_bound(month_to, "--to")
+    first = dt.date.fromisoformat(lo + "-01") if lo else FIRST_MONTH
+    last = dt.date.fromisoformat(hi + "-01") if hi else LAST_MONTH
+    if _has_stored_metrics(con):
+        df = con.execute(_STORED_SQL, {"by": by or "all", "first": first, "last": last}).df()
+    else:
+        last_day = last.replace(day=calendar.monthrange(last.year, last.month)[1])
+        df = con.execute(
+            _METRICS_SQL.replace("{g}", g),
+            {"as_of": as_of, "first": first, "last": last, "last_day": last_day},
+        ).df()
+    df["on_time_rate"] = on_time_rate(df["on_time"], df["refills_due"])
+    rate, ci_lo, ci_hi = complication_rate(df["complications"], df["pump_days"], level)
+    df["complication_rate_per_1000"], df["rate_ci_low"], df["rate_ci_high"] = rate, ci_lo, ci_hi
+    df["refill_error_rate_per_100"] = refill_error_rate(df["refill_errors"], df["fills"])
+    for col in COUNT_COLUMNS:
+        df[col] = df[col].astype("int64")
+    return df[list(METRIC_COLUMNS)]
+
+
+def _ratio(num: pd.Series, den: pd.Series, multiplier: float = 1.0) -> pd.Series:
+    n = num.to_numpy(dtype=float)
+    d = den.to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(d > 0, n / np.where(d > 0, d, 1.0) * multiplier, np.nan)
+    return pd.Series(out, index=num.index)
+
+
+def on_time_rate(on_time: pd.Series, refills_due: pd.Series) -> pd.Series:
+    """On-time refill rate. Numerator: fills due in the month (by due date) refilled by
+    due + grace. Denominator: refills due = on_time + late + missed + overdue. Excluded:
+    pending, not_due and unknown (shown separately). Empty when nothing was due."""
+    return _ratio(on_time, refills_due)
+
+
+def complication_rate(
+    complications: pd.Series, pump_days: pd.Series, level: float = 0.95
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Complication reports per 1,000 pump-days with an exact Poisson (Garwood) interval.
+    Numerator: reports dated in the period inside a therapy episode (start <= date <= end).
+    Denominator: pump-days in the period. Excluded: reports outside any episode (trials,
+    after explant), counted separately. Empty when there were no pump-days."""
+    rate, lo, hi = garwood(complications.to_numpy(), pump_days.to_numpy(), 1000.0, level)
+    idx = complications.index
+    return pd.Series(rate, index=idx), pd.Series(lo, index=idx), pd.Series(hi, index=idx)
+
+
+def refill_error_rate(refill_errors: pd.Series, fills: pd.Series) -> pd.Series:
+    """Refill-error rate per 100 fills. Numerator: reports in the category `refill error`
+    (pocket fill, programming error, overfill) inside an episode. Denominator: fills dated
+    in the period, whatever their status. Empty when there were no fills."""
+    return _ratio(refill_errors, fills, 100.0)

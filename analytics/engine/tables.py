@@ -1,0 +1,321 @@
+"""The engine's working tables, built set-based in DuckDB SQL (sql/*.sql).
+
+`prepare(con, as_of, config)` builds, as temp tables on the connection:
+
+* `pq_visits`   every visit to as_of, ordered, with values in force and its episode
+* `pq_episodes` therapy episodes (implant -> explant/discharge, or open; left-truncated flag)
+* `pq_fill_base`, `pq_fill_segments`, `pq_fill_volume`, `pq_refills`  fills, due and
+  empty dates, statuses
+* `pq_exposure` pump-days per patient, month and group values in force
+* `pq_reports`  complication reports with their episode and group values
+
+Every figure of the product is computed from these tables, so the CLI, the
+dashboard and the report cannot drift apart.
+
+Ingest stores these tables for the data's end and the default configuration
+(`build_cache`). The same cut-off reads them as they are; an earlier cut-off (a
+monthly report) reuses every row a later visit cannot change and computes only the
+fills still open then and the pump-days of its month (`_compute` with reuse,
+sql/reuse.sql); any other configuration computes everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from importlib import resources
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analytics.config import DEFAULT, Config
+from analytics.errors import PumpqiError
+
+STAGES: tuple[str, ...] = (
+    "01_visits",
+    "02_episodes",
+    "03_fills",
+    "04_segments",
+    "05_volume",
+    "06_refills",
+    "07_exposure",
+    "08_reports",
+)
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+def stage_sql(name: str) -> str:
+    return (
+        resources.files("analytics.engine").joinpath(f"sql/{name}.sql").read_text(encoding="utf-8")
+    )
+
+
+VISIT_ORDER_TABLE = "engine_visits"
+
+
+def build_visit_order(con: duckdb.DuckDBPyConnection) -> None:
+    """Store the as_of-independent visit order in the database (called by ingest, in its
+    transaction), so that every later `prepare` only filters it."""
+    con.execute(f"CREATE OR REPLACE TABLE {VISIT_ORDER_TABLE} AS {stage_sql('visit_order')}")
+
+
+def _visit_order_source(con: duckdb.DuckDBPyConnection) -> str:
+    """engine_visits when the database has it, else a temp table computed now."""
+    if table_exists(con, VISIT_ORDER_TABLE, temporary=False):
+        return VISIT_ORDER_TABLE
+    con.execute(f"CREATE OR REPLACE TEMP TABLE pq_visit_order AS {stage_sql('visit_order')}")
+    return "pq_visit_order"
+
+
+def data_end(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The latest visit or report date in the database (the default as_of)."""
+    row = con.execute(
+        "SELECT greatest((SELECT max(visit_date) FROM visits), (SELECT max(report_date) FROM complications))"
+    ).fetchall()
+    value = row[0][0] if row else None
+    return value if isinstance(value, dt.date) else None
+
+
+def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> dt.date:
+    if as_of is not None:
+        return as_of
+    end = data_end(con)
+    if end is None:
+        raise PumpqiError("the database holds no visits yet; ingest a visits file first")
+    return end
+
+
+def _params(sql: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {name: values[name] for name in set(_PARAM.findall(sql))}
+
+
+def _register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    caps = pd.DataFrame(
+        {
+            "drug": list(config.stability_caps),
+            "cap_days": [int(v) for v in config.stability_caps.values()],
+        }
+    )
+    alarms = pd.DataFrame(
+        {
+            "pattern": [p.lower() for p in config.model_alarm_ml],
+            "alarm_ml": list(config.model_alarm_ml.values()),
+        }
+    )
+    for name, frame in (("cfg_caps", caps), ("cfg_model_alarm", alarms)):
+        con.register(f"{name}_frame", frame)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
+        con.unregister(f"{name}_frame")
+
+
+ENGINE_TABLES: tuple[str, ...] = (
+    "pq_visits",
+    "pq_episodes",
+    "pq_fill_base",
+    "pq_fill_segments",
+    "pq_fill_volume",
+    "pq_refills",
+    "pq_exposure",
+    "pq_reports",
+)
+INTERMEDIATE_TABLES: tuple[str, ...] = ("pq_fill_segments", "pq_fill_volume", "pq_fill_base")
+"""Needed only to compute pq_refills: dropped once it is built, so that the later stages
+have the memory (DuckDB spills to disk beyond its limit)."""
+CACHED_TABLES: tuple[str, ...] = ("pq_episodes", "pq_refills", "pq_exposure", "pq_reports")
+"""What ingest stores for the data's end (pq_visits is then engine_visits itself, and
+the fill intermediates are needed only to compute pq_refills)."""
+FILTERED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure", "pq_reports")
+"""Tables the dashboard narrows to a filter (analytics.figures, via `narrow`)."""
+CACHE_PREFIX = "engine_cache_"
+CACHE_KEY = "engine_cache_key"
+
+
+def _key(as_of: dt.date, config: Config) -> str:
+    return f"{as_of.isoformat()}|{config.digest()}"
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    kinds = con.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = $n AND temporary "
+        "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = $n AND temporary",
+        {"n": name},
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} temp.main.{name}")
+
+
+def _cached_key(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        row = con.execute(
+            "SELECT value FROM main.pumpqi_meta WHERE key = ?", [CACHE_KEY]
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None
+    return str(row[0][0]) if row else None
+
+
+def build_cache(con: duckdb.DuckDBPyConnection) -> None:
+    """Store the engine tables for the data's end and the default configuration in the
+    database (called by ingest, in its transaction): the usual question, "as of now,
+    with our settings", is then answered without recomputing."""
+    con.execute("DELETE FROM main.pumpqi_meta WHERE key = ?", [CACHE_KEY])
+    if not con.execute("SELECT count(*) FROM visits").fetchall()[0][0]:
+        return  # nothing to compute yet (every row quarantined, or complications only)
+    as_of = resolve_as_of(con, None)
+    _compute(con, as_of, DEFAULT, store=True)
+    con.execute(
+        "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [CACHE_KEY, _key(as_of, DEFAULT)]
+    )
+
+
+def _use_cache(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ENGINE_TABLES:
+        _drop_temp(con, name)
+    # at the data's end every visit is known: pq_visits is the stored visit order itself
+    con.execute(f"CREATE TEMP VIEW pq_visits AS SELECT * FROM main.{VISIT_ORDER_TABLE}")
+    for name in CACHED_TABLES:
+        con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM main.{CACHE_PREFIX}{name}")
+
+
+def narrow(con: duckdb.DuckDBPyConnection, column: str, value: str, unknown: str) -> None:
+    """Keep only the rows of FILTERED_TABLES whose `column` (from the caller's fixed
+    allow-list) equals `value` (bound), a missing value counting as `unknown`: the
+    dashboard's filters. Works on stored views and computed tables alike."""
+    for name in FILTERED_TABLES:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name}__narrow AS SELECT * FROM {name} "
+            f"WHERE coalesce({column}, $unknown) = $value",
+            {"value": value, "unknown": unknown},
+        )
+        _drop_temp(con, name)
+        con.execute(f"ALTER TABLE {name}__narrow RENAME TO {name}")
+    con.execute("UPDATE pq_prepared SET stored = FALSE")  # filtered: no stored figure applies
+
+
+OPEN_FILLS_ONLY = (
+    f"AND vkey IN (SELECT fkey FROM main.{CACHE_PREFIX}pq_refills "
+    "WHERE next_fill_date IS NULL OR next_fill_date > CAST($as_of AS DATE))"
+)
+"""The fills still open at an earlier cut-off (no next fill by then), from the stored
+figures: the only ones `_compute(..., reuse=True)` computes again."""
+EARLIEST = dt.date(1, 1, 1)
+REUSED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure")
+"""Computed only in part for an earlier cut-off, then completed by reuse.sql."""
+
+
+def _values(as_of: dt.date, config: Config, exposure_from: dt.date) -> dict[str, Any]:
+    return {
+        "as_of": as_of,
+        "grace": config.grace_days,
+        "early": config.early_days,
+        "residual_tol": config.residual_tolerance_ml,
+        "default_alarm": config.default_alarm_ml,
+        "default_cap": config.default_cap_days,
+        "zico_first_cap": config.ziconotide_first_fill_cap_days,
+        "exposure_from": exposure_from,
+    }
+
+
+def _compute(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    config: Config,
+    reuse: bool = False,
+    store: bool = False,
+) -> None:
+    """Run the stages for as_of. With `reuse` (stored figures of a later date and the same
+    configuration exist), only what a later visit can change is computed: the fills
+    still open at as_of, the pump-days of as_of's month; reuse.sql adds the rest. With
+    `store`, the CACHED_TABLES are written straight into the database (no second copy)."""
+    _register_config(con, config)
+    exposure_from = as_of.replace(day=1) if reuse else EARLIEST
+    values = _values(as_of, config, exposure_from)
+    source = _visit_order_source(con)
+    for name in (*ENGINE_TABLES, *(f"{t}_open" for t in REUSED_TABLES)):
+        _drop_temp(con, name)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE pq_cutoff AS "
+        "SELECT CAST($as_of AS DATE) AS as_of, CAST($exposure_from AS DATE) AS exposure_from",
+        {"as_of": as_of, "exposure_from": exposure_from},
+    )
+    last_visit = con.execute(f"SELECT max(visit_date) FROM {source}").fetchall()[0][0]
+    for name in STAGES:
+        if name == "01_visits" and last_visit is not None and last_visit <= as_of:
+            # every visit is known by as_of: pq_visits is the visit order itself, uncopied
+            con.execute(f"CREATE TEMP VIEW pq_visits AS SELECT * FROM {source}")
+            continue
+        if reuse and name == "08_reports":
+            continue  # stored reports, filtered to as_of (reuse.sql)
+        sql = stage_sql(name).replace("{visit_order}", source)
+        sql = sql.replace("{open_fills_only}", OPEN_FILLS_ONLY if reuse else "")
+        stored = [t for t in CACHED_TABLES if f"TEMP TABLE {t} AS" in sql] if store else []
+        for table in stored:
+            sql = sql.replace(f"TEMP TABLE {table} AS", f"TABLE main.{CACHE_PREFIX}{table} AS")
+        con.execute(sql, _params(sql, values))
+        for table in stored:
+            con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM main.{CACHE_PREFIX}{table}")
+        if name == "06_refills":
+            for table in INTERMEDIATE_TABLES:
+                _drop_temp(con, table)
+    if reuse:
+        for name in REUSED_TABLES:
+            con.execute(f"ALTER TABLE {name} RENAME TO {name}_open")
+        con.execute(stage_sql("reuse"))  # several statements, no parameters
+
+
+def _can_reuse(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> bool:
+    """Stored figures exist for a later date and the same configuration."""
+    stored = _cached_key(con)
+    if stored is None:
+        return False
+    date, _, digest = stored.partition("|")
+    return digest == config.digest() and as_of < dt.date.fromisoformat(date)
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, config: Config = DEFAULT
+) -> dt.date:
+    """Build the engine tables for `as_of` (default: the data's end); return the as_of used.
+
+    Rebuilt only when as_of or the configuration changed since the last call on `con`;
+    taken from the database's stored tables when they were made for the same as_of and
+    configuration (see `build_cache`), and completed from them for an earlier as_of
+    (only the fills still open then and the pump-days of its month are computed).
+    """
+    as_of = resolve_as_of(con, as_of)
+    key = _key(as_of, config)
+    if table_exists(con, "pq_prepared", temporary=True):
+        done = con.execute("SELECT key FROM pq_prepared").fetchall()
+        if done and done[0][0] == key:
+            return as_of
+    stored = _cached_key(con) == key
+    if stored:
+        _use_cache(con)
+    else:
+        _compute(con, as_of, config, reuse=_can_reuse(con, as_of, config))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE pq_prepared AS "
+        "SELECT CAST(? AS VARCHAR) AS key, CAST(? AS BOOLEAN) AS stored",
+        [key, stored],
+    )
+    return as_of
+
+
+def uses_stored_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the engine tables on `con` are the database's stored ones, unfiltered:
+    then figures stored beside them (analytics.engine.metrics) can be read instead of computed."""
+    if not table_exists(con, "pq_prepared", temporary=True):
+        return False
+    row = con.execute("SELECT stored FROM pq_prepared").fetchall()
+    return bool(row and row[0][0])
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str, temporary: bool) -> bool:
+    """Whether a (temp or database) table exists: asked, not tried, since a failed
+    statement would abort an ingest's transaction."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary = ?",
+        [name, temporary],
+    ).fetchall()
+    return bool(found[0][0])

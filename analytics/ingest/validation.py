@@ -1,0 +1,209 @@
+"""Row validation as SQL generated from the contract (set-based, one pass per table).
+
+`staging_sql` turns a registered Arrow table of text cells into typed columns plus
+`fault` ([column, reason]) for the first fault of each row; `raw_row_sql` gives the
+JSON of the cells as read (identifier-like notes redacted) for quarantined rows only.
+"""
+
+from __future__ import annotations
+
+from analytics.ingest.contract import (
+    BOOLEAN_FALSE,
+    BOOLEAN_TRUE,
+    COMPLICATION_CATEGORIES,
+    EARLIEST_DATE,
+    Column,
+    Table,
+)
+from analytics.ingest.identifiers import NOTES_PATTERNS, sql_contains_any
+from analytics.ingest.readers import LINE
+
+REDACTED = "[redacted: identifier-like text]"
+
+
+def q(identifier: str) -> str:
+    """Quote an SQL identifier (column names come from the contract or a checked header)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    """An SQL literal for a fixed contract value (never for user data)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _cell(col: Column, present: set[str]) -> str:
+    if col.name not in present:
+        return "CAST(NULL AS VARCHAR)"
+    return f"NULLIF(trim({q(col.name)}), '')"
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    """'a', 'b', 'c' for a fixed tuple of contract values (never user data)."""
+    return ", ".join(lit(v) for v in values)
+
+
+def _enum_norm(expr: str) -> str:
+    return f"regexp_replace(lower({expr}), '[ -]+', '_', 'g')"
+
+
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+ISO_TIMESTAMP = ISO_DATE + r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+
+
+def _date_expr(expr: str) -> str:
+    """YYYY-MM-DD, or an ISO timestamp whose time is valid (its date kept as written,
+    any time zone ignored); anything else is unparseable."""
+    return (
+        f"CASE WHEN length({expr}) = 10 AND regexp_full_match({expr}, {lit(ISO_DATE)}) "
+        f"THEN TRY_CAST({expr} AS DATE) "
+        f"WHEN regexp_full_match({expr}, {lit(ISO_TIMESTAMP)}) "
+        f"AND TRY_CAST(substr(replace({expr}, 'T', ' '), 1, 19) AS TIMESTAMP) IS NOT NULL "
+        f"THEN TRY_CAST(substr({expr}, 1, 10) AS DATE) END"
+    )
+
+
+def _typed(col: Column, cell: str) -> str:
+    if col.kind == "date":
+        return _date_expr(cell)
+    if col.kind in ("number", "integer"):
+        # DuckDB's cast reads "1_0" as 10; a contract number has no underscore
+        return f"CASE WHEN NOT contains({cell}, '_') THEN TRY_CAST({cell} AS DOUBLE) END"
+    if col.kind == "enum":
+        # a cell already written as a contract value needs no normalising (the usual case,
+        # and far cheaper than the regular expression)
+        return (
+            f"CASE WHEN {cell} IN ({_sql_list(col.values)}) THEN {cell} ELSE {_enum_norm(cell)} END"
+        )
+    if col.kind == "boolean":
+        t, f = _sql_list(BOOLEAN_TRUE), _sql_list(BOOLEAN_FALSE)
+        return (
+            f"CASE WHEN lower({cell}) IN ({t}) THEN TRUE WHEN lower({cell}) IN ({f}) THEN FALSE END"
+        )
+    if col.name == "drug":
+        return f"regexp_replace(lower({cell}), '\\s*\\+\\s*', '+', 'g')"
+    return cell
+
+
+def _faults(col: Column, cell: str, typed: str, table: Table) -> list[tuple[str, str]]:
+    """(condition, reason) pairs for one column, in the order they are tested."""
+    out: list[tuple[str, str]] = []
+    if col.required:
+        out.append((f"{cell} IS NULL", "missing required value"))
+    if col.kind in ("text", "enum"):
+        out.append(
+            (f"length({cell}) > {col.max_chars}", f"text longer than {col.max_chars} characters")
+        )
+    if col.kind == "date":
+        out.append(
+            (f"{cell} IS NOT NULL AND {typed} IS NULL", "unparseable date (expected YYYY-MM-DD)")
+        )
+        out.append((f"{typed} < DATE {lit(EARLIEST_DATE)}", "date before 1980"))
+        if col.name == table.date_column:
+            out.append((f"{typed} > $today", "date after today"))
+    elif col.kind in ("number", "integer"):
+        out.append((f"{cell} IS NOT NULL AND {typed} IS NULL", "not a number"))
+        out.append((f"{typed} IS NOT NULL AND NOT isfinite({typed})", "not a finite number"))
+        lo_op = "<=" if col.min_exclusive else "<"
+        bounds = f"{'above' if col.min_exclusive else 'from'} {col.minimum:g} to {col.maximum:g}"
+        out.append(
+            (
+                f"{typed} {lo_op} {col.minimum!r} OR {typed} > {col.maximum!r}",
+                f"out of range (allowed {bounds})",
+            )
+        )
+        if col.kind == "integer":
+            out.append((f"{typed} <> floor({typed})", "not a whole number"))
+    elif col.kind == "enum":
+        out.append((f"{typed} NOT IN ({_sql_list(col.values)})", "unknown value"))
+    elif col.kind == "boolean":
+        out.append(
+            (f"{cell} IS NOT NULL AND {typed} IS NULL", "not a boolean (true/false/yes/no/1/0)")
+        )
+    if col.name == "notes":
+        out.append(
+            (
+                f"{sql_contains_any(cell, NOTES_PATTERNS)} IS NOT NULL",
+                "identifier-like text in notes",
+            )
+        )
+    return out
+
+
+def staging_sql(table: Table, source: str, present: set[str]) -> str:
+    """SELECT producing the staged rows of `source` (a registered Arrow table).
+
+    Three steps so that every cell is cleaned and parsed once: `cells` (trimmed text,
+    empty = NULL), `parsed` (typed values), then the fault of each row (its first failing
+    check, in contract order) beside the typed columns.
+    """
+    cell_sql = ", ".join(f"{_cell(c, present)} AS {q('c_' + c.name)}" for c in table.columns)
+    parsed_sql = ", ".join(
+        f"{_typed(c, q('c_' + c.name))} AS {q('t_' + c.name)}" for c in table.columns
+    )
+    when_clauses: list[str] = []
+    for col in table.columns:
+        for cond, reason in _faults(col, q("c_" + col.name), q("t_" + col.name), table):
+            when_clauses.append(f"WHEN {cond} THEN [{lit(col.name)}, {lit(reason)}]")
+    fault = "CASE " + " ".join(when_clauses) + " END"
+
+    select_typed: list[str] = []
+    for col in table.columns:
+        expr = q("t_" + col.name)
+        if col.kind in ("number", "integer", "date", "boolean"):
+            # TRY_CAST: a faulty row (quarantined) must never make the cast fail
+            expr = f"TRY_CAST({expr} AS {col.sql_type})"
+        if table.name == "visits" and col.name == "site":
+            expr = f"coalesce({expr}, 'main')"
+        select_typed.append(f"{expr} AS {q(col.name)}")
+
+    return f"""
+        WITH cells AS (SELECT {cell_sql}, {LINE} FROM {q(source)}),
+        parsed AS (SELECT *, {parsed_sql} FROM cells)
+        SELECT {", ".join(select_typed)},
+               {LINE} AS source_line,
+               {fault} AS fault
+        FROM parsed
+    """
+
+
+def raw_row_sql(present: set[str], alias: str) -> str:
+    """JSON of the cells as read (identifier-like notes redacted), for quarantined rows."""
+    items = []
+    for name in sorted(present):
+        if name == LINE:
+            continue
+        value = f"{alias}.{q(name)}"
+        if name == "notes":
+            value = (
+                f"CASE WHEN {sql_contains_any(value, NOTES_PATTERNS)} IS NOT NULL "
+                f"THEN {lit(REDACTED)} ELSE {value} END"
+            )
+        items.append(f"{lit(name)}: {value}")
+    return "to_json({" + ", ".join(items) + "})::VARCHAR"
+
+
+def content_hash_sql(table: Table) -> str:
+    """md5 over every contract column but the id, as canonical text (typed values): the
+    derived id of a row without one (computed for those rows only, never stored)."""
+    parts = [
+        f"coalesce(CAST({q(c.name)} AS VARCHAR), chr(0))"
+        for c in table.columns
+        if c.name != table.id_column
+    ]
+    return "md5(concat_ws(chr(31), " + ", ".join(parts) + "))"
+
+
+def content_row_sql(table: Table, alias: str = "") -> str:
+    """A row's content: every contract column but the id, as one value. Two rows are
+    identical when their contents are not distinct (a missing value matching only a
+    missing value); DISTINCT counts them alike."""
+    prefix = f"{alias}." if alias else ""
+    cols = (f"{prefix}{q(c.name)}" for c in table.columns if c.name != table.id_column)
+    return "row(" + ", ".join(cols) + ")"
+
+
+def category_sql(code_expr: str) -> str:
+    whens = " ".join(
+        f"WHEN {lit(code)} THEN {lit(cat)}" for code, cat in COMPLICATION_CATEGORIES.items()
+    )
+    return f"CASE {code_expr} {whens} END"
