@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from analytics.ingest import load as ingest_mod
 from analytics.cli.commands import main
 from analytics.errors import FileFault, SchemaVersionError
+from analytics.ingest import load as ingest_mod
 from analytics.ingest.load import ingest_files, validate_files
 from analytics.store import reader
 from tests.conftest import VISIT_HEADER, good_visit_rows, write_csv

@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics.ingest import readers
 from analytics.cli.commands import main
+from analytics.ingest import readers
 from analytics.ingest.contract import TABLES
 from analytics.store import reader
 from tests.test_reliability_data import run_pumpqi
