@@ -26,16 +26,19 @@ import duckdb
 
 from analytics.errors import PumpqiError, SchemaVersionError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {
     # 2: a row's content hash is no longer stored; ingest compares rows column by column
     1: "ALTER TABLE visits DROP COLUMN content_hash;"
     " ALTER TABLE complications DROP COLUMN content_hash;",
+    # 3: the optional contract column pump_implant_date (battery life, device survival)
+    2: "ALTER TABLE visits ADD COLUMN pump_implant_date DATE;",
 }
 """The SQL that takes a database of schema k to k + 1: run by the writer, in the
-transaction of the next change (an ingest, an annotation). A database of an older schema is still read as it is: nothing reads what a
-migration removes."""
-OLDEST_READABLE = min(MIGRATIONS, default=SCHEMA_VERSION)
+transaction of the next change (an ingest, an annotation, `pumpqi upgrade`). A database
+of an older schema is not read until then (the engine reads the newer columns); the
+message says how to bring it up to date."""
+OLDEST_WRITABLE = min(MIGRATIONS, default=SCHEMA_VERSION)
 TMP_MARK = ".pumpqi-tmp-"
 
 
@@ -60,18 +63,25 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def check_version(con: duckdb.DuckDBPyConnection, label: str) -> int:
-    """The database's schema version, when this pumpqi reads it (else a clear error)."""
+def check_version(con: duckdb.DuckDBPyConnection, label: str, writing: bool = False) -> int:
+    """The database's schema version, when this pumpqi reads it (else a clear error).
+    A writer also takes an older schema it can migrate (`writing`)."""
     try:
         row = con.execute("SELECT value FROM pumpqi_meta WHERE key = 'schema_version'").fetchall()
     except duckdb.CatalogException:
         raise SchemaVersionError(f"{label}: not a pumpqi database (no pumpqi_meta table)") from None
     found = int(row[0][0]) if row else 0
-    if found < OLDEST_READABLE:
+    if found < OLDEST_WRITABLE:
         raise SchemaVersionError(
             f"{label}: written by an older pumpqi (schema {found}, this version reads"
-            f" {OLDEST_READABLE} to {SCHEMA_VERSION});"
+            f" {OLDEST_WRITABLE} to {SCHEMA_VERSION});"
             " re-create it by ingesting the source files into a new database file"
+        )
+    if found < SCHEMA_VERSION and not writing:
+        raise SchemaVersionError(
+            f"{label}: written by an older pumpqi (schema {found}); bring it up to date with"
+            f" `pumpqi upgrade --db {label}` (keeps every row, one transaction) or by the"
+            " next ingest"
         )
     if found > SCHEMA_VERSION:
         raise SchemaVersionError(
@@ -157,7 +167,7 @@ def writer(db: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
                 shutil.copyfile(path, tmp)
                 con = _connect(tmp, read_only=False)
                 try:
-                    found = check_version(con, path.name)
+                    found = check_version(con, path.name, writing=True)
                 except BaseException:
                     con.close()
                     raise

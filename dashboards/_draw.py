@@ -12,12 +12,10 @@ import streamlit as st
 
 from analytics.figures import ChartData, Kpi
 from analytics.spc import spc_figure
+from analytics.vocabulary import REFILL_STATUSES
 
 PALETTE = {
-    "on time": "#2E7D32",
-    "late (not dry)": "#F9A825",
-    "overdue (alarm passed, not dry yet)": "#EF6C00",
-    "missed (ran dry)": "#C62828",
+    **{s.label: s.colour for s in REFILL_STATUSES},
     "within 30 days": "#EF6C00",
     "31 days to 1 year": "#5DA5DA",
     "after 1 year": "#1565C0",
@@ -52,10 +50,12 @@ def control_chart(chart: ChartData | None, key: str, height: int = HEIGHT) -> No
         return
     m = chart.measure
     if chart.result is None:
-        st.markdown(f"**{m.title}**")
+        st.markdown(f"**{m.label}, by month**")
         st.info(chart.message or "Not enough data for a chart.")
         return
-    fig = spc_figure(chart.result, title=m.title, y_title=m.y_title, notes=chart.notes)
+    fig = spc_figure(
+        chart.result, title=f"{m.label}, by month", y_title=m.y_title, notes=chart.notes
+    )
     fig.update_layout(height=height, title={"font": {"size": 15}}, margin={"t": 70, "l": 10})
     fig.update_yaxes(range=_y_range(chart))
     st.plotly_chart(fig, width="stretch", key=key)

@@ -330,7 +330,9 @@ def test_overlapping_extract_loads_only_new_rows(tmp_path: Path) -> None:
     assert vol == [(20.0,)], "a conflict never overwrites"
 
 
-def test_schema_1_database_is_read_and_then_migrated_by_an_ingest(tmp_path: Path) -> None:
+def test_schema_1_database_is_refused_for_reading_then_migrated_by_an_ingest(
+    tmp_path: Path,
+) -> None:
     rows = good_visit_rows()
     db = tmp_path / "x.duckdb"
     ingest_files(db, write_csv(tmp_path / "jan.csv", VISIT_HEADER, rows[:2]))
@@ -338,22 +340,48 @@ def test_schema_1_database_is_read_and_then_migrated_by_an_ingest(tmp_path: Path
     con = duckdb.connect(str(db))
     for table in ("visits", "complications"):
         con.execute(f"ALTER TABLE {table} ADD COLUMN content_hash VARCHAR DEFAULT 'h'")
+    con.execute("ALTER TABLE visits DROP COLUMN pump_implant_date")
     con.execute("UPDATE pumpqi_meta SET value = '1' WHERE key = 'schema_version'")
     con.close()
-    with reader(db) as con:
-        assert con.execute("SELECT count(*) FROM visits").fetchall() == [(2,)]
+    with pytest.raises(SchemaVersionError, match="pumpqi upgrade --db x.duckdb"), reader(db):
+        pass
     conflict = list(rows[0])
     conflict[10] = 18
     (res,) = ingest_files(db, write_csv(tmp_path / "feb.csv", VISIT_HEADER, [*rows[1:], conflict]))
     assert (res.rows_loaded, res.rows_already_present, res.rows_quarantined) == (1, 1, 1)
     with reader(db) as con:
         version = con.execute("SELECT value FROM pumpqi_meta WHERE key = 'schema_version'")
-        assert version.fetchall() == [("2",)]
+        assert version.fetchall() == [("3",)]
         hashed = con.execute(
             "SELECT table_name FROM duckdb_columns() WHERE column_name = 'content_hash'"
         ).fetchall()
         assert hashed == [("ingest_log",)], "only the files' hashes are kept"
         assert con.execute("SELECT count(*) FROM visits").fetchall() == [(3,)]
+
+
+def test_upgrade_command_migrates_and_keeps_every_row(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    ingest_files(db, write_csv(tmp_path / "jan.csv", VISIT_HEADER, good_visit_rows()))
+    con = duckdb.connect(str(db))
+    con.execute("ALTER TABLE visits DROP COLUMN pump_implant_date")
+    con.execute("UPDATE pumpqi_meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+    res = CliRunner().invoke(main, ["upgrade", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "up to date (schema 3)" in res.output
+    with reader(db) as con:
+        assert con.execute("SELECT count(*) FROM visits").fetchall() == [(3,)]
+        assert con.execute("SELECT count(pump_implant_date) FROM visits").fetchall() == [(0,)]
+
+
+def test_pump_implant_date_takes_a_year_month_as_its_15th(tmp_path: Path) -> None:
+    header = [*VISIT_HEADER, "pump_implant_date"]
+    rows = [[*r, d] for r, d in zip(good_visit_rows(), ["2019-03", "2019-03-02", ""], strict=True)]
+    db = tmp_path / "x.duckdb"
+    ingest_files(db, write_csv(tmp_path / "v.csv", header, rows))
+    with reader(db) as con:
+        got = con.execute("SELECT pump_implant_date FROM visits ORDER BY visit_id").fetchall()
+    assert [g[0] for g in got] == [dt.date(2019, 3, 15), dt.date(2019, 3, 2), None]
 
 
 def test_rows_with_missing_values_are_recognised_as_already_present(tmp_path: Path) -> None:

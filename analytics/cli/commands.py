@@ -238,6 +238,30 @@ def complications(
     print_table(df, fmt, out)
 
 
+@main.command()
+@db_option
+@friendly
+def upgrade(db: str) -> None:
+    """Bring a database written by an older pumpqi up to date (one transaction).
+
+    Adds what the newer schema holds and recomputes the stored figures; every row is
+    kept. An ingest does the same on its own.
+
+    Example: pumpqi upgrade --db pumps.duckdb
+    """
+    from pathlib import Path
+
+    from analytics.engine.tables import rebuild_stored
+    from analytics.errors import PumpqiError
+    from analytics.store import SCHEMA_VERSION, writer
+
+    if not Path(db).exists():
+        raise PumpqiError(f"{Path(db).name}: database not found")
+    with writer(db) as con:
+        rebuild_stored(con)
+    click.echo(f"{Path(db).name}: up to date (schema {SCHEMA_VERSION})")
+
+
 @main.command("config")
 @config_option
 @output_options

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from analytics.errors import PumpqiError
+from analytics.vocabulary import BY_IDS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -146,14 +147,14 @@ def group_period_options(func: F) -> F:
     )(func)
     return click.option(
         "--by",
-        type=click.Choice(["site", "drug", "pump_model", "indication"]),
+        type=click.Choice(list(BY_IDS)),
         default=None,
         help="One row per group (and month).",
     )(func)
 
 
 class OneLineErrors(click.Group):
-    """A command group whose usage errors are one line on stderr (exit 2), as CLI.md asks."""
+    """A command group whose usage errors are one line on stderr (exit 2), (exit 2)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
         kwargs["standalone_mode"] = False

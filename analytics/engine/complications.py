@@ -19,9 +19,10 @@ from analytics.engine.intervals import garwood
 from analytics.engine.metrics import group_expr
 from analytics.engine.tables import prepare
 from analytics.errors import PumpqiError
-from analytics.ingest.contract import COMPLICATION_CATEGORIES, SEVERITIES
+from analytics.ingest.contract import SEVERITIES
+from analytics.vocabulary import COMPLICATION_CATEGORIES, DIMENSION, FUNNEL_IDS
 
-FUNNEL_GROUPS: dict[str, str] = {"site": "site", "clinician": "clinician"}
+FUNNEL_GROUPS: dict[str, str] = {d: DIMENSION[d].column for d in FUNNEL_IDS}
 TIME_BUCKETS: tuple[str, ...] = (
     "within 30 days",
     "31 days to 1 year",

@@ -24,13 +24,11 @@ from analytics.engine.tables import (
     uses_stored_tables,
 )
 from analytics.errors import PumpqiError
+from analytics.vocabulary import DIMENSIONS, DUE_STATUS_IDS
 
 GROUP_COLUMNS: dict[str, str] = {
     "all": "'all'",
-    "site": "site",
-    "drug": "drug",
-    "pump_model": "pump_model",
-    "indication": "indication",
+    **{d.id: d.column for d in DIMENSIONS if d.by},
 }
 """The allowed `--by` values and the engine column each groups on (a fixed allow-list)."""
 
@@ -39,10 +37,7 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "pump_days",
     "fills",
     "refills_due",
-    "on_time",
-    "late",
-    "missed",
-    "overdue",
+    *DUE_STATUS_IDS,
     "complications",
     "refill_errors",
 )
@@ -55,10 +50,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "pump_days",
     "fills",
     "refills_due",
-    "on_time",
-    "late",
-    "missed",
-    "overdue",
+    *DUE_STATUS_IDS,
     "on_time_rate",
     "complications",
     "complication_rate_per_1000",
@@ -89,12 +81,9 @@ fills AS (
 due AS (
     SELECT CAST(date_trunc('month', due_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
            count(*) AS refills_due,
-           count(*) FILTER (WHERE status = 'on_time') AS on_time,
-           count(*) FILTER (WHERE status = 'late') AS late,
-           count(*) FILTER (WHERE status = 'missed') AS missed,
-           count(*) FILTER (WHERE status = 'overdue') AS overdue
+           {due_counts}
     FROM pq_refills
-    WHERE status IN ('on_time', 'late', 'missed', 'overdue') AND due_date BETWEEN $first AND $last_day
+    WHERE status IN ({due_list}) AND due_date BETWEEN $first AND $last_day
     GROUP BY ALL
 ),
 reports AS (
@@ -112,8 +101,7 @@ groups AS (
 SELECT strftime(m.month_start, '%Y-%m') AS month, g.grp AS "group",
        coalesce(e.active_patients, 0) AS active_patients, coalesce(e.pump_days, 0) AS pump_days,
        coalesce(f.fills, 0) AS fills, coalesce(d.refills_due, 0) AS refills_due,
-       coalesce(d.on_time, 0) AS on_time, coalesce(d.late, 0) AS late,
-       coalesce(d.missed, 0) AS missed, coalesce(d.overdue, 0) AS overdue,
+       {due_columns},
        coalesce(r.complications, 0) AS complications, coalesce(r.refill_errors, 0) AS refill_errors
 FROM months m CROSS JOIN groups g
 LEFT JOIN exposure e ON e.month_start = m.month_start AND e.grp = g.grp
@@ -122,6 +110,15 @@ LEFT JOIN due d ON d.month_start = m.month_start AND d.grp = g.grp
 LEFT JOIN reports r ON r.month_start = m.month_start AND r.grp = g.grp
 ORDER BY month, "group"
 """
+_METRICS_SQL = (
+    _METRICS_SQL.replace(
+        "{due_counts}",
+        ", ".join(f"count(*) FILTER (WHERE status = '{s}') AS {s}" for s in DUE_STATUS_IDS),
+    )
+    .replace("{due_list}", ", ".join(f"'{s}'" for s in DUE_STATUS_IDS))
+    .replace("{due_columns}", ", ".join(f"coalesce(d.{s}, 0) AS {s}" for s in DUE_STATUS_IDS))
+)
+"""The status columns come from the vocabulary (fixed ids, never user input)."""
 FIRST_MONTH = EARLIEST
 LAST_MONTH = dt.date(9999, 12, 1)
 

@@ -1,5 +1,5 @@
-"""Refill timeliness: one row per fill (METRICS.md "Fills and refill due dates",
-"Refill timeliness") and the nurse manager's worklist."""
+"""Refill timeliness: one row per fill (definitions: "Fills and due dates", "Refill
+timeliness") and the nurse manager's worklist."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 
 from analytics.config import DEFAULT, Config
 from analytics.engine.tables import prepare
+from analytics.vocabulary import DUE_STATUS_IDS, STATUS_IDS
 
 REFILL_COLUMNS: tuple[str, ...] = (
     "patient_id",
@@ -52,16 +53,8 @@ EPISODE_LABEL = "patient_id || ':' || CAST(episode_id % 1000000 AS VARCHAR)"
 """A readable, cut-off-independent episode id: the patient and the number of earlier
 explants/discharges (the engine keys episodes by integers internally)."""
 
-STATUSES: tuple[str, ...] = (
-    "on_time",
-    "late",
-    "missed",
-    "overdue",
-    "pending",
-    "not_due",
-    "unknown",
-)
-DUE_STATUSES: tuple[str, ...] = ("on_time", "late", "missed", "overdue")
+STATUSES: tuple[str, ...] = STATUS_IDS
+DUE_STATUSES: tuple[str, ...] = DUE_STATUS_IDS
 
 
 def refills(

@@ -131,8 +131,13 @@ CACHE_PREFIX = "engine_cache_"
 CACHE_KEY = "engine_cache_key"
 
 
+ENGINE_VERSION = 3
+"""Raised whenever the engine tables change shape or meaning: stored tables of another
+version are never read (they are computed afresh until the next ingest or upgrade)."""
+
+
 def _key(as_of: dt.date, config: Config) -> str:
-    return f"{as_of.isoformat()}|{config.digest()}"
+    return f"{as_of.isoformat()}|{config.digest()}|e{ENGINE_VERSION}"
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -167,6 +172,16 @@ def build_cache(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [CACHE_KEY, _key(as_of, DEFAULT)]
     )
+
+
+def rebuild_stored(con: duckdb.DuckDBPyConnection) -> None:
+    """Store the visit order, the engine tables and the metrics counts as of the data's
+    end (ingest and `pumpqi upgrade`, inside the writer's transaction)."""
+    from analytics.engine.metrics import store_metrics
+
+    build_visit_order(con)
+    build_cache(con)
+    store_metrics(con)
 
 
 def _use_cache(con: duckdb.DuckDBPyConnection) -> None:
@@ -269,8 +284,8 @@ def _can_reuse(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -
     stored = _cached_key(con)
     if stored is None:
         return False
-    date, _, digest = stored.partition("|")
-    return digest == config.digest() and as_of < dt.date.fromisoformat(date)
+    date, _, rest = stored.partition("|")
+    return rest == _key(as_of, config).partition("|")[2] and as_of < dt.date.fromisoformat(date)
 
 
 def prepare(

@@ -27,43 +27,10 @@ from analytics.spc import (
     signal_sentences,
     summary_sentence,
 )
-from analytics.spc.options import ChartType
+from analytics.vocabulary import MEASURE, Measure
 
-
-@dataclass(frozen=True)
-class Measure:
-    """One monthly measure drawn as a control chart."""
-
-    key: str
-    chart: ChartType
-    numerator: str
-    denominator: str
-    multiply: float
-    rate_column: str
-    title: str
-    y_title: str
-
-
-ON_TIME = Measure(
-    "on_time",
-    "p",
-    "on_time",
-    "refills_due",
-    100.0,
-    "on_time_rate",
-    "On-time refills: % of refills due each month that were done by the due date",
-    "% on time",
-)
-COMPLICATIONS = Measure(
-    "complications",
-    "u",
-    "complications",
-    "pump_days",
-    1000.0,
-    "complication_rate_per_1000",
-    "Complication reports per 1,000 pump-days, by month",
-    "reports per 1,000 pump-days",
-)
+ON_TIME = MEASURE["on_time_rate"]
+COMPLICATIONS = MEASURE["complication_rate_per_1000"]
 MIN_POINTS = 3
 """Fewer months with a denominator than this: no chart. In sharing mode, a chart with
 more than a third of its months hidden is not drawn either (the rest would mislead)."""
@@ -133,7 +100,7 @@ def monthly_chart(
             measure,
             None,
             message=f"Not enough data for a chart: {len(rows)} month(s) with "
-            f"{'refills due' if measure.key == 'on_time' else 'pump-days'} in this selection "
+            f"{'refills due' if measure.denominator == 'refills_due' else 'pump-days'} in this selection "
             f"(at least {MIN_POINTS} needed).",
         )
     x = pd.to_datetime(rows["month"] + "-01")
@@ -141,7 +108,7 @@ def monthly_chart(
     result = _qic(rows, x, measure, parts)
     hidden = 0
     if shown is not None:
-        blank = shown.set_index("month")[measure.rate_column].isna()
+        blank = shown.set_index("month")[measure.id].isna()
         mask = np.array(rows["month"].map(blank).fillna(False), dtype=bool)
         hidden = int(mask.sum())
         if hidden * 3 > len(rows):
@@ -167,13 +134,16 @@ def monthly_chart(
 
 
 def _qic(rows: pd.DataFrame, x: pd.Series, measure: Measure, parts: list[int]) -> SpcResult:
+    assert measure.chart is not None and measure.denominator is not None
     y, n = rows[measure.numerator], rows[measure.denominator]
     if len(set(parts)) > 1:
         try:
-            return qic(y=y, n=n, x=x, part=parts, chart=measure.chart, multiply=measure.multiply)
+            return qic(
+                y=y, n=n, x=x, part=parts, chart=measure.chart, multiply=measure.chart_multiply
+            )
         except PumpqiError:
             pass  # e.g. a process change in the last month: a part needs 2 points
-    return qic(y=y, n=n, x=x, chart=measure.chart, multiply=measure.multiply)
+    return qic(y=y, n=n, x=x, chart=measure.chart, multiply=measure.chart_multiply)
 
 
 def _hide(result: SpcResult, mask: np.ndarray) -> SpcResult:

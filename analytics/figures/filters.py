@@ -22,17 +22,13 @@ import duckdb
 from analytics.config import DEFAULT, Config
 from analytics.engine.complications import Period
 from analytics.engine.tables import FILTERED_TABLES, narrow, prepare
+from analytics.vocabulary import BY_IDS, DIMENSION, UNKNOWN_GROUP
 
-DIMENSIONS: tuple[str, ...] = ("site", "drug", "pump_model", "indication")
+DIMENSIONS: tuple[str, ...] = BY_IDS
 """The filter dimensions (the `--by` groups of `pumpqi metrics`), a fixed allow-list."""
 
-DIMENSION_LABELS: dict[str, str] = {
-    "site": "Site",
-    "drug": "Drug",
-    "pump_model": "Pump model",
-    "indication": "Indication",
-}
-UNKNOWN = "unknown"
+DIMENSION_LABELS: dict[str, str] = {d: DIMENSION[d].label for d in BY_IDS}
+UNKNOWN = UNKNOWN_GROUP
 """A missing value is the group `unknown`, as in `pumpqi metrics --by`."""
 
 

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-STATUS_LABELS: dict[str, str] = {
-    "on_time": "on time",
-    "late": "late (not dry)",
-    "missed": "missed (ran dry)",
-    "overdue": "overdue (alarm passed, not dry yet)",
-    "pending": "pending (not due yet)",
-    "not_due": "not due (therapy ended)",
-    "unknown": "unknown due date",
-}
+from analytics.vocabulary import REFILL_STATUSES
+
+STATUS_LABELS: dict[str, str] = {s.id: s.label for s in REFILL_STATUSES}
 
 
 def month_label(month: str) -> str:

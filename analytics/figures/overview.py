@@ -21,8 +21,8 @@ from analytics.figures.common import (
 )
 from analytics.figures.filters import Filters, apply_filters
 from analytics.figures.labels import month_label
-from analytics.measures import BY_ID
 from analytics.spc import Annotation, list_annotations
+from analytics.vocabulary import MEASURE as BY_ID
 
 HIDDEN = "–"
 """A rate hidden in sharing mode (its detail line says why)."""

@@ -1,4 +1,4 @@
-"""The input tables of DATA_CONTRACT.md, declared once as data.
+"""The input tables (the data contract), declared once as data.
 
 Validation, the definitions page and error messages all read from here.
 """
@@ -8,33 +8,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from analytics.vocabulary import (
+    ACTION_LABELS,
+    COMPLICATION_CATEGORIES,
+    INDICATION_LABELS,
+    SEVERITY_LABELS,
+    VISIT_TYPE_LABELS,
+)
+
 Kind = Literal["text", "date", "number", "integer", "enum", "boolean"]
 
-VISIT_TYPES: tuple[str, ...] = (
-    "trial",
-    "implant",
-    "replacement",
-    "refill",
-    "reprogram",
-    "follow_up",
-    "unscheduled",
-    "revision",
-    "explant",
-    "discharge",
-)
-"""In the order visits of one patient on the same day are taken (METRICS.md)."""
+VISIT_TYPES: tuple[str, ...] = tuple(VISIT_TYPE_LABELS)
+"""In the order visits of one patient on the same day are taken."""
 
 FILL_TYPES: tuple[str, ...] = ("implant", "refill", "replacement")
-INDICATIONS: tuple[str, ...] = ("cancer_pain", "noncancer_pain", "spasticity", "other")
-SEVERITIES: tuple[str, ...] = ("mild", "moderate", "severe", "life_threatening", "fatal")
-ACTIONS: tuple[str, ...] = (
-    "none",
-    "medical",
-    "dose_change",
-    "revision",
-    "explant",
-    "hospitalisation",
-)
+INDICATIONS: tuple[str, ...] = tuple(INDICATION_LABELS)
+SEVERITIES: tuple[str, ...] = tuple(SEVERITY_LABELS)
+ACTIONS: tuple[str, ...] = tuple(ACTION_LABELS)
 KNOWN_DRUGS: tuple[str, ...] = (
     "morphine",
     "hydromorphone",
@@ -46,34 +36,6 @@ KNOWN_DRUGS: tuple[str, ...] = (
     "ziconotide",
 )
 
-COMPLICATION_CATEGORIES: dict[str, str] = {
-    "infection_superficial": "infection",
-    "infection_deep": "infection",
-    "meningitis": "infection",
-    "csf_leak": "wound",
-    "post_dural_puncture_headache": "wound",
-    "seroma": "wound",
-    "hematoma": "wound",
-    "wound_dehiscence": "wound",
-    "catheter_occlusion": "catheter",
-    "catheter_dislodgement": "catheter",
-    "catheter_kink": "catheter",
-    "catheter_fracture": "catheter",
-    "catheter_disconnection": "catheter",
-    "granuloma": "inflammatory mass",
-    "pump_failure": "device",
-    "pump_flip": "device",
-    "battery_depletion": "device",
-    "pocket_fill": "refill error",
-    "programming_error": "refill error",
-    "refill_overfill": "refill error",
-    "overdose": "medication",
-    "withdrawal": "medication",
-    "side_effect": "medication",
-    "neurological_deficit": "neurological",
-    "other": "other",
-}
-REFILL_ERROR_CATEGORY = "refill error"
 
 BOOLEAN_TRUE: tuple[str, ...] = ("true", "yes", "1", "y", "t")
 BOOLEAN_FALSE: tuple[str, ...] = ("false", "no", "0", "n", "f")
@@ -97,6 +59,8 @@ class Column:
     values: tuple[str, ...] = ()
     max_chars: int = TEXT_MAX_CHARS
     min_chars: int = 0
+    month_ok: bool = False
+    """A date column that also takes a year-month `YYYY-MM`, read as its 15th."""
 
     @property
     def sql_type(self) -> str:
@@ -189,6 +153,13 @@ VISITS = Table(
         ),
         Column("indication", "enum", values=INDICATIONS, help="why the pump was implanted"),
         Column("pain_nrs", "integer", minimum=0, maximum=10, help="pain score 0-10"),
+        Column(
+            "pump_implant_date",
+            "date",
+            month_ok=True,
+            help="implant date of the pump in place, for pumps implanted before the data "
+            "starts (battery life, device survival); a year-month YYYY-MM counts as its 15th",
+        ),
         Column(
             "notes", "text", max_chars=NOTES_MAX_CHARS, help="free text; scanned for identifiers"
         ),

@@ -15,9 +15,8 @@ import pandas as pd
 import pyarrow as pa
 
 from analytics import store
-from analytics.engine.metrics import store_metrics
-from analytics.engine.tables import build_cache, build_visit_order
-from analytics.errors import FileFault
+from analytics.engine.tables import rebuild_stored
+from analytics.errors import FileFault, SchemaVersionError
 from analytics.ingest.contract import TABLES, Table
 from analytics.ingest.identifiers import (
     PATIENT_ID_PATTERNS,
@@ -206,12 +205,21 @@ def stage_table(
 
 
 def mark_present(con: duckdb.DuckDBPyConnection, table: Table) -> None:
-    """Compare new rows with the database: identical = present, same id else = conflict."""
+    """Compare new rows with the database: identical = present, same id else = conflict.
+    `con` sees the database as it was before this ingest, perhaps of an older schema."""
     idc = q(table.id_column)
+    stored = {
+        str(r[0])
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND NOT internal",
+            [table.name],
+        ).fetchall()
+    }
+    missing = frozenset(table.names) - stored
     con.execute(
         f"""
         UPDATE stage_{table.name} AS s
-        SET status = CASE WHEN {content_row_sql(table, "s")} IS NOT DISTINCT FROM {content_row_sql(table, "t")}
+        SET status = CASE WHEN {content_row_sql(table, "s")} IS NOT DISTINCT FROM {content_row_sql(table, "t", missing)}
                           THEN 'present' ELSE 'conflict_db' END
         FROM {table.name} AS t
         WHERE s.{idc} = t.{idc} AND s.status IN ('new', 'duplicate')
@@ -385,9 +393,7 @@ def ingest_files(
         finally:
             stage.close()
         progress("ordering visits and computing the figures as of the data's end")
-        build_visit_order(con)
-        build_cache(con)
-        store_metrics(con)
+        rebuild_stored(con)
     return results
 
 
@@ -449,7 +455,14 @@ def _load_files(
 def _already_ingested(db: Path, raws: dict[str, RawTable]) -> set[str]:
     if not Path(db).exists():
         return set()
-    with store.reader(db) as con:
-        rows = con.execute("SELECT DISTINCT table_name, content_hash FROM ingest_log").fetchall()
+    try:
+        with store.reader(db) as con:
+            rows = con.execute(
+                "SELECT DISTINCT table_name, content_hash FROM ingest_log"
+            ).fetchall()
+    except SchemaVersionError:
+        # an older schema (the writer migrates it): no file is skipped, and rows loaded
+        # before count as already present
+        return set()
     seen = {(t, h) for t, h in rows}
     return {n for n, r in raws.items() if (n, r.sha256) in seen}

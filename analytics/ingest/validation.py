@@ -10,13 +10,13 @@ from __future__ import annotations
 from analytics.ingest.contract import (
     BOOLEAN_FALSE,
     BOOLEAN_TRUE,
-    COMPLICATION_CATEGORIES,
     EARLIEST_DATE,
     Column,
     Table,
 )
 from analytics.ingest.identifiers import NOTES_PATTERNS, sql_contains_any
 from analytics.ingest.readers import LINE
+from analytics.vocabulary import COMPLICATION_CATEGORIES
 
 REDACTED = "[redacted: identifier-like text]"
 
@@ -47,14 +47,22 @@ def _enum_norm(expr: str) -> str:
 
 
 ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+ISO_MONTH = r"\d{4}-\d{2}"
 ISO_TIMESTAMP = ISO_DATE + r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
 
 
-def _date_expr(expr: str) -> str:
+def _date_expr(expr: str, month_ok: bool = False) -> str:
     """YYYY-MM-DD, or an ISO timestamp whose time is valid (its date kept as written,
-    any time zone ignored); anything else is unparseable."""
+    any time zone ignored), or (`month_ok`) a year-month YYYY-MM read as its 15th;
+    anything else is unparseable."""
+    month = (
+        f"WHEN length({expr}) = 7 AND regexp_full_match({expr}, {lit(ISO_MONTH)}) "
+        f"THEN TRY_CAST({expr} || '-15' AS DATE) "
+        if month_ok
+        else ""
+    )
     return (
-        f"CASE WHEN length({expr}) = 10 AND regexp_full_match({expr}, {lit(ISO_DATE)}) "
+        f"CASE {month}WHEN length({expr}) = 10 AND regexp_full_match({expr}, {lit(ISO_DATE)}) "
         f"THEN TRY_CAST({expr} AS DATE) "
         f"WHEN regexp_full_match({expr}, {lit(ISO_TIMESTAMP)}) "
         f"AND TRY_CAST(substr(replace({expr}, 'T', ' '), 1, 19) AS TIMESTAMP) IS NOT NULL "
@@ -64,7 +72,7 @@ def _date_expr(expr: str) -> str:
 
 def _typed(col: Column, cell: str) -> str:
     if col.kind == "date":
-        return _date_expr(cell)
+        return _date_expr(cell, col.month_ok)
     if col.kind in ("number", "integer"):
         # DuckDB's cast reads "1_0" as 10; a contract number has no underscore
         return f"CASE WHEN NOT contains({cell}, '_') THEN TRY_CAST({cell} AS DOUBLE) END"
@@ -193,12 +201,17 @@ def content_hash_sql(table: Table) -> str:
     return "md5(concat_ws(chr(31), " + ", ".join(parts) + "))"
 
 
-def content_row_sql(table: Table, alias: str = "") -> str:
+def content_row_sql(table: Table, alias: str = "", missing: frozenset[str] = frozenset()) -> str:
     """A row's content: every contract column but the id, as one value. Two rows are
     identical when their contents are not distinct (a missing value matching only a
-    missing value); DISTINCT counts them alike."""
+    missing value); DISTINCT counts them alike. Columns in `missing` (not yet in a
+    database of an older schema) are empty."""
     prefix = f"{alias}." if alias else ""
-    cols = (f"{prefix}{q(c.name)}" for c in table.columns if c.name != table.id_column)
+    cols = (
+        "NULL" if c.name in missing else f"{prefix}{q(c.name)}"
+        for c in table.columns
+        if c.name != table.id_column
+    )
     return "row(" + ", ".join(cols) + ")"
 
 

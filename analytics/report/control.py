@@ -1,6 +1,6 @@
 """Control charts of the report's measures, from the measure registry and analytics.spc.
 
-Every measure of `analytics.measures.MEASURES` with a chart type gets `qic()` over the
+Every measure of `analytics.vocabulary.MEASURES` with a chart type gets `qic()` over the
 report's months (unsuppressed counts: the limits rest on the whole programme), split
 into parts at the rebase annotations. Months with a zero denominator have no point.
 """
@@ -11,13 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from analytics.measures import MEASURES, Measure
 from analytics.spc import Annotation, SpcResult, parts_from_annotations, qic
-
-
-def chart_multiply(measure: Measure) -> float:
-    """Percent for proportions, the measure's own multiplier for rates."""
-    return 100.0 if measure.chart == "p" else measure.multiplier
+from analytics.vocabulary import MEASURES, Measure
 
 
 def chart_of(
@@ -38,7 +33,7 @@ def chart_of(
         x="x",
         part=part,
         chart=measure.chart,
-        multiply=chart_multiply(measure),
+        multiply=measure.chart_multiply,
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analytics.definitions import DEFINITIONS_MARKDOWN
-from analytics.measures import BY_ID
 from analytics.report import tables
 from analytics.report.charts import funnel_svg, spc_svg
 from analytics.report.content import Content
@@ -18,6 +17,7 @@ from analytics.report.narrative import count_of, summary
 from analytics.report.suppressed import hidden_months
 from analytics.report.table import Table
 from analytics.spc import how_to_read, signal_sentences, summary_sentence
+from analytics.vocabulary import MEASURE as BY_ID
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.measures import MEASURES, Measure
 from analytics.report.content import Content
 from analytics.report.control import point_signal
 from analytics.report.period import month_label
 from analytics.report.table import Cell, Column, Kind, Table, clean, frame_table
+from analytics.vocabulary import MEASURES, Measure
 
 C = Column
 _KINDS: dict[str, Kind] = {"%": "pct", "per 1,000 pump-days": "rate2", "per 100 fills": "rate1"}

@@ -25,7 +25,8 @@ CREATE TABLE visits (
     id_derived BOOLEAN NOT NULL,
     source_file VARCHAR NOT NULL,
     source_line BIGINT NOT NULL,
-    ingest_id INTEGER NOT NULL
+    ingest_id INTEGER NOT NULL,
+    pump_implant_date DATE  -- schema 3 (added last, as the migration does)
 );
 
 CREATE TABLE complications (

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analytics.ingest.contract import ACTIONS, COMPLICATION_CATEGORIES, SEVERITIES, VISIT_TYPES
+from analytics.ingest.contract import ACTIONS, SEVERITIES, VISIT_TYPES
 from analytics.synth import params as P
 from analytics.synth.patients import NEVER, YEAR, Patients, choice_rows
 from analytics.synth.refills import REPLACEMENT, FillLog
+from analytics.vocabulary import COMPLICATION_CATEGORIES
 
 CODES: tuple[str, ...] = tuple(COMPLICATION_CATEGORIES)
 PROFILE_NAMES: tuple[str, ...] = tuple(P.PROFILES)

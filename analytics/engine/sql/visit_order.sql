@@ -20,7 +20,7 @@ base AS (
                WHEN 'discharge' THEN 9 END AS type_rank,
            v.site, v.clinician, v.pump_model, v.reservoir_ml, v.drug, v.concentration_mg_ml,
            v.daily_dose_mg, v.daily_rate_ml, v.volume_added_ml, v.expected_residual_ml,
-           v.actual_residual_ml, v.alarm_ml, v.next_refill_due, v.indication,
+           v.actual_residual_ml, v.alarm_ml, v.next_refill_due, v.indication, v.pump_implant_date,
            v.visit_type IN ('explant', 'discharge') AS is_close,
            v.visit_type IN ('implant', 'refill', 'replacement') OR coalesce(v.volume_added_ml, 0) > 0
                AS is_fillish,
@@ -78,7 +78,7 @@ episodes AS (
 )
 SELECT pid, patient_id, visit_id, visit_date, visit_type, seq, site,
        concentration_mg_ml, daily_dose_mg, daily_rate_ml,
-       volume_added_ml, expected_residual_ml, actual_residual_ml, next_refill_due,
+       volume_added_ml, expected_residual_ml, actual_residual_ml, next_refill_due, pump_implant_date,
        pump_model_if, reservoir_if, drug_if, concentration_if, dose_if, indication_if, clinician_if,
        is_close, is_open, close_grp,
        in_ep,
