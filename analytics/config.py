@@ -26,6 +26,10 @@ from typing import Any
 
 from analytics.errors import PumpqiError
 
+MIN_THRESHOLD = 5
+"""The lowest small-cell suppression threshold: below 5 a mark gives the count away (a
+'<3' beside its row total '<3' can only be 1 and 1)."""
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -271,6 +275,8 @@ def load_config(path: str | Path | None) -> Config:
         if isinstance(s, Setting):
             if not _number(value):
                 raise PumpqiError(f"{p.name}: '{key}' must be a number >= 0")
+            if key == "suppress_below" and value < MIN_THRESHOLD:
+                raise PumpqiError(f"{p.name}: 'suppress_below' must be at least {MIN_THRESHOLD}")
             changes[key] = type(s.default)(value)
         elif isinstance(s, MapSetting):
             if not isinstance(value, dict) or not all(_number(v) for v in value.values()):

@@ -185,7 +185,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         "missed",
         "Refills due in the month that ran dry",
-        "Ran dry (month)",
+        "Refills that ran dry",
         "missed",
         None,
         1.0,
@@ -307,6 +307,33 @@ CODE: dict[str, Code] = {c.id: c for c in CODES}
 COMPLICATION_CATEGORIES: dict[str, str] = {c.id: c.category for c in CODES}
 """code -> category (the contract's taxonomy)."""
 REFILL_ERROR_CATEGORY = "refill error"
+
+# --- breakdowns of counts -----------------------------------------------------------
+
+LATE_BUCKETS: tuple[tuple[str, int, int], ...] = (
+    ("1-7 days", 1, 7),
+    ("8-14 days", 8, 14),
+    ("15-30 days", 15, 30),
+    ("31-60 days", 31, 60),
+    ("over 60 days", 61, 10**9),
+)
+"""Days from the due date to the refill (or to the cut-off while waiting): (label, from, to)."""
+SURGERY_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
+    ("within 30 days", 0, 30),
+    ("31 days to 1 year", 31, 365),
+    ("after 1 year", 366, None),
+    ("no surgery in the data", None, None),
+)
+"""Days from the latest implant, replacement or revision of the episode to a report."""
+OUTSIDE_CONTEXTS: tuple[str, ...] = (
+    "trial or before implant",
+    "after explant or discharge",
+    "no therapy episode",
+)
+"""Why a report is outside any therapy episode (such reports are in no rate)."""
+UNKNOWN_SEVERITY = "unknown"
+SERIOUS_RULE = "serious = true, or severity life-threatening or fatal"
+"""The one definition of a serious event (tiles, tables, lists and the pack)."""
 
 # --- readable words for coded values -----------------------------------------------
 

@@ -141,19 +141,15 @@ def _spc(con: object) -> int:
 
 
 def _page(name: str) -> Callable[[object], int]:
-    def run(con: object) -> int:
-        import importlib
+    """A dashboard page's figures (analytics.figures) over the last 24 months."""
 
-        try:
-            views = importlib.import_module("analytics.figures")
-        except ModuleNotFoundError:
-            return -1
-        fn = getattr(views, name, None)
-        if fn is None:
-            return -1
-        filters = views.Filters() if hasattr(views, "Filters") else None
-        result = fn(con, filters) if filters is not None else fn(con)
-        return 1 if result is not None else 0
+    def run(con: object) -> int:
+        import analytics.figures as figures
+
+        cut = figures.open_cutoff(con)  # type: ignore[arg-type]
+        months = figures.filter_options(cut).months
+        scope = figures.Scope.months(months[max(0, len(months) - 24)], months[-1])
+        return 1 if getattr(figures, name)(cut, scope) is not None else 0
 
     return run
 
@@ -187,7 +183,7 @@ CHILD_STEPS: dict[str, Callable[[str], dict[str, object]]] = {
     "complications": _with_reader(_complications),
     "spc": _with_reader(_spc),
     "page:overview": _with_reader(_page("overview")),
-    "page:worklist": _with_reader(_page("worklist_page")),
+    "page:worklist": _with_reader(_page("worklist_figures")),
     "report": step_report,
 }
 

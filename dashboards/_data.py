@@ -1,6 +1,7 @@
 """Cached page data. Each call opens one short-lived read-only connection, asks
-analytics.figures for the page's figures and closes it; results are cached by the
-database file (path, mtime, size), the configuration file and the filters."""
+analytics.figures for the page's figures at the data's cut-off and closes it; results
+are cached by the database file (path, mtime, size), the configuration file and the
+scope, and shared by every session of the server."""
 
 from __future__ import annotations
 
@@ -9,35 +10,39 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
-from _state import Source, current_filters, source  # dashboards/ is on sys.path
+from _state import Source, current_scope, source  # dashboards/ is on sys.path
 
 from analytics.config import Config, load_config
 from analytics.errors import PumpqiError
 from analytics.figures import (
-    Filters,
-    complications_page,
+    Cutoff,
+    Scope,
+    complications_figures,
     data_quality,
-    definitions_page,
+    definitions_figures,
     filter_options,
+    open_cutoff,
     overview,
     patient_ids,
     patient_timeline,
-    refills_page,
-    worklist_page,
+    refills_figures,
+    worklist_figures,
 )
 from analytics.store import reader
 
 log = logging.getLogger("pumpqi.dashboard")
 
 _VIEWS: dict[str, Callable[..., Any]] = {
-    "options": lambda con, f, c: filter_options(con, c),
-    "overview": lambda con, f, c: overview(con, f, c),
-    "refills": lambda con, f, c: refills_page(con, f, c),
-    "complications": lambda con, f, c: complications_page(con, f, c),
-    "worklist": lambda con, f, c, days: worklist_page(con, f, days, c),
-    "patients": lambda con, f, c: patient_ids(con, f, c),
-    "timeline": lambda con, f, c, patient: patient_timeline(con, patient, None, c),
-    "quality": lambda con, f, c: data_quality(con, c, f.sharing),
+    "options": lambda cut, scope: filter_options(cut),
+    "overview": overview,
+    "refills": refills_figures,
+    "complications": complications_figures,
+    "worklist": lambda cut, scope, days: worklist_figures(cut, scope, days),
+    "patients": patient_ids,
+    "timeline": lambda cut, scope, patient: patient_timeline(
+        cut.ready(), patient, cut.as_of, cut.config
+    ),
+    "quality": lambda cut, scope: data_quality(cut.ready(), cut.config, scope.shared),
 }
 
 
@@ -52,25 +57,32 @@ def _cached(
     stamp: tuple[int, int] | None,
     config_path: str | None,
     config_stamp: tuple[int, int] | None,
-    filters: Filters,
+    scope: Scope,
     extra: tuple[Any, ...],
 ) -> Any:
     config: Config = load_config(config_path)
     with reader(db) as con:
-        return _VIEWS[kind](con, filters, config, *extra)
+        cut: Cutoff = open_cutoff(con, None, config)
+        return _VIEWS[kind](cut, scope, *extra)
 
 
-def load(kind: str, *extra: Any, filters: Filters | None = None, src: Source | None = None) -> Any:
-    """Page data for the current filters; raises NoData with a friendly message."""
+WHOLE = Scope("1900-01", "1900-01")
+"""The scope of figures that do not depend on it (the sidebar's options)."""
+
+
+def load(kind: str, *extra: Any, scope: Scope | None = None, src: Source | None = None) -> Any:
+    """Page data for the sidebar's scope; raises NoData with a friendly message."""
     src = src or source()
     if not src.db:
         raise NoData(
             "No database was given. Start the dashboard with `pumpqi dashboard --db FILE`, "
             "or try it on synthetic data with `pumpqi demo`."
         )
-    f = current_filters() if filters is None else filters
+    s = scope or current_scope()
+    if s is None:
+        raise NoData("Choose a period in the sidebar.")
     try:
-        return _cached(kind, src.db, src.stamp, src.config, src.config_stamp, f, tuple(extra))
+        return _cached(kind, src.db, src.stamp, src.config, src.config_stamp, s, tuple(extra))
     except PumpqiError as exc:
         raise NoData(_friendly(str(exc))) from None
 
@@ -78,7 +90,7 @@ def load(kind: str, *extra: Any, filters: Filters | None = None, src: Source | N
 def definitions() -> Any:
     """The Definitions page needs no database: the text and the configuration in effect."""
     try:
-        return definitions_page(load_config(source().config))
+        return definitions_figures(load_config(source().config))
     except PumpqiError as exc:
         raise NoData(_friendly(str(exc))) from None
 

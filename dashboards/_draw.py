@@ -1,8 +1,10 @@
-"""Drawing helpers shared by the pages: KPI tiles, control charts, bar charts, tables.
-They lay out what analytics.figures computed; they compute nothing themselves."""
+"""Drawing helpers shared by the pages: the safety headline, tiles, control charts, bar
+charts and figure tables. They lay out what analytics.figures computed; they compute
+nothing themselves. Data values never reach markdown unescaped (`md`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,65 +12,78 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from analytics.figures import ChartData, Kpi
+from analytics.figures import ChartFigure, FigureTable, Headline, Tile, is_hidden
 from analytics.spc import spc_figure
-from analytics.vocabulary import REFILL_STATUSES
+from analytics.vocabulary import REFILL_STATUSES, SURGERY_BUCKETS
 
 PALETTE = {
     **{s.label: s.colour for s in REFILL_STATUSES},
-    "within 30 days": "#EF6C00",
-    "31 days to 1 year": "#5DA5DA",
-    "after 1 year": "#1565C0",
-    "no surgery in the data": "#BDBDBD",
+    SURGERY_BUCKETS[0][0]: "#E8590C",
+    SURGERY_BUCKETS[1][0]: "#74A9CF",
+    SURGERY_BUCKETS[2][0]: "#0B559F",
+    SURGERY_BUCKETS[3][0]: "#BDBDBD",
 }
 BAR_COLOUR = "#5DA5DA"
 HEIGHT = 380
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
-def kpi_tiles(kpis: Sequence[Kpi]) -> None:
-    for col, k in zip(st.columns(len(kpis)), kpis, strict=True):
+def md(text: object) -> str:
+    """A data value made safe for Streamlit markdown: every markdown and HTML character
+    escaped, so that a site named `![x](http://…)` or `<a href=…>` reads as it is."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def safe_headline(h: Headline) -> None:
+    """The patients now: red when a pump has run dry or is past its alarm date."""
+    if h.alarming:
+        st.warning(f"**Now:** {md(h.sentence)}", icon=":material/warning:")
+    else:
+        st.success(f"**Now:** {md(h.sentence)}", icon=":material/check_circle:")
+
+
+def kpi_tiles(tiles: Sequence[Tile]) -> None:
+    for col, k in zip(st.columns(len(tiles)), tiles, strict=True):
         with col:
             st.metric(
-                k.label,
-                k.value,
-                delta=k.delta,
-                delta_color=k.delta_color,  # type: ignore[arg-type]
-                help=k.help,
-                border=True,
-            )
-            st.caption(k.detail)
+                k.label, k.value, delta=k.delta, delta_color=k.delta_color,  # type: ignore[arg-type]
+                help=k.help, border=True,
+            )  # fmt: skip
+            st.caption(md(k.detail))
             if k.signal.startswith("⚠"):
-                st.markdown(f":red[**{k.signal}**]")
+                st.markdown(f":red[**{md(k.signal)}**]")
             elif k.signal:
-                st.caption(f"✓ {k.signal}")
+                st.caption(f"✓ {md(k.signal)}")
 
 
-def control_chart(chart: ChartData | None, key: str, height: int = HEIGHT) -> None:
-    """A control chart with its 'how to read' line, its signals in words and, in sharing
-    mode, how many months were left out."""
+def control_chart(chart: ChartFigure | None, key: str, height: int = HEIGHT) -> None:
+    """A control chart with its 'how to read' line and its signals in words; when there is
+    no chart, why (and no claim about signals)."""
     if chart is None:
         return
-    m = chart.measure
     if chart.result is None:
-        st.markdown(f"**{m.label}, by month**")
+        st.markdown(f"**{md(chart.title)}**")
         st.info(chart.message or "Not enough data for a chart.")
         return
     fig = spc_figure(
-        chart.result, title=f"{m.label}, by month", y_title=m.y_title, notes=chart.notes
+        chart.result, title=chart.title, y_title=chart.measure.y_title, notes=chart.notes
     )
     fig.update_layout(height=height, title={"font": {"size": 15}}, margin={"t": 70, "l": 10})
     fig.update_yaxes(range=_y_range(chart))
     st.plotly_chart(fig, width="stretch", key=key)
     st.caption(f"How to read this: {chart.caption}")
     if chart.signals:
-        st.markdown("**Signals:** " + "; ".join(chart.signals) + ".")
+        st.markdown("**Signals:** " + md("; ".join(chart.signals)) + ".")
     else:
-        st.markdown(f"**No signals:** {chart.summary.removeprefix('no signals: ')}.")
+        st.markdown(f"**No signals:** {md(chart.summary.removeprefix('no signals: '))}.")
     if chart.hidden:
-        st.caption(f"Sharing mode: {chart.hidden} month(s) with small numbers are not drawn.")
+        st.caption(
+            f"Sharing mode: {chart.hidden} {chart.unit}(s) with small numbers are not drawn; "
+            "the centre line and limits use the points shown only."
+        )
 
 
-def _y_range(chart: ChartData) -> list[float] | None:
+def _y_range(chart: ChartFigure) -> list[float] | None:
     """Fit the axis to the values and the usual limits, so that one month with very few
     refills or pump-days (very wide limits) does not flatten the rest of the chart."""
     assert chart.result is not None
@@ -98,13 +113,9 @@ def bar_chart(
     horizontal: bool = False,
     **kwargs: Any,
 ) -> None:
-    if df.empty:
-        st.markdown(f"**{title}**")
-        st.info("Nothing to show for this selection.")
-        return
-    values = pd.to_numeric(df[y], errors="coerce")
-    hidden = int((values.isna() & df[y].notna()).sum())  # '<11' cells in sharing mode
-    df = df.assign(**{y: values})
+    """Bars of shown counts; a hidden count (a mark) has no bar, and the chart says so."""
+    hidden = int(df[y].map(is_hidden).sum())
+    values = pd.to_numeric(df[y].where(~df[y].map(is_hidden)), errors="coerce")
     if values.fillna(0).sum() == 0:
         st.markdown(f"**{title}**")
         st.info(
@@ -113,7 +124,7 @@ def bar_chart(
         )
         return
     fig = px.bar(
-        df,
+        df.assign(**{y: values}),
         x=y if horizontal else x,
         y=x if horizontal else y,
         color=color,
@@ -139,56 +150,93 @@ def bar_chart(
         st.caption(f"Sharing mode: {hidden} bar(s) with small numbers are not drawn.")
 
 
-def table(
-    df: pd.DataFrame,
+_FORMATS = {
+    "count": "localized",
+    "number": "localized",
+    "pct": "percent",
+    "rate2": "%.2f",
+    "rate1": "%.1f",
+}
+
+
+def figure_table(
+    fig: FigureTable,
+    *,
+    caption: bool = True,
     height: int | None = None,
-    column_order: list[str] | None = None,
-    **column_config: Any,
+    links: dict[str, str] | None = None,
 ) -> None:
-    """A table with readable headers and plain dates; a column holding suppressed cells
-    ('<11') is shown as text so that the cell reads as it is."""
+    """A figure table with its labels, number formats, marks as they are, and its note.
+    links: column -> URL prefix (the cell's value is appended, escaped by the browser)."""
+    if caption:
+        st.markdown(f"**{md(fig.caption)}**")
+    if fig.empty:
+        st.caption("None.")
+        return
+    shown = fig.frame[[c.key for c in fig.columns]].copy()
+    config: dict[str, Any] = {}
+    for c in fig.columns:
+        col = shown[c.key]
+        has_marks = bool(col.map(is_hidden).any())
+        if links and c.key in links:
+            shown[c.key] = links[c.key] + col.astype(str)
+            config[c.key] = st.column_config.LinkColumn(
+                c.label, help=c.help or None, display_text=r".*=(.*)$"
+            )
+        elif c.kind == "date":
+            shown[c.key] = pd.to_datetime(col).dt.date
+            config[c.key] = st.column_config.DateColumn(c.label, help=c.help or None)
+        elif c.kind != "text" and not has_marks:
+            shown[c.key] = pd.to_numeric(col, errors="coerce")
+            config[c.key] = st.column_config.NumberColumn(
+                c.label, help=c.help or None, format=_FORMATS.get(c.kind, "localized")
+            )
+        else:
+            shown[c.key] = col.map(lambda v, k=c.kind: _text(v, k))
+            config[c.key] = st.column_config.TextColumn(c.label, help=c.help or None)
+    kwargs: dict[str, Any] = {"height": height} if height else {}
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **kwargs)
+    if fig.notes():
+        st.caption(md(fig.notes()))
+
+
+def _text(value: Any, kind: str) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–" if kind != "text" else ""
+    if isinstance(value, str):
+        return value
+    if kind in ("count", "number"):
+        return f"{int(value):,}"
+    if kind == "pct":
+        return f"{float(value) * 100:.1f} %"
+    if kind in ("rate2", "rate1"):
+        return f"{float(value):.{2 if kind == 'rate2' else 1}f}"
+    return str(value)
+
+
+def frame_table(df: pd.DataFrame, height: int | None = None, **config: Any) -> None:
+    """A plain frame (data-quality tables): readable headers, no 'None'."""
     if df.empty:
         st.caption("None.")
         return
     shown = df.copy()
-    config: dict[str, Any] = {}
+    cfg: dict[str, Any] = {}
     for col in shown.columns:
-        if pd.api.types.is_datetime64_any_dtype(shown[col]):
-            shown[col] = shown[col].map(lambda v: v.date() if pd.notna(v) else None)
-        cfg = column_config.get(col)
-        label = (cfg or {}).get("label") or str(col).replace("_", " ").capitalize()
+        if col in config:
+            cfg[col] = config[col]
+            continue
+        label = str(col).replace("_", " ").capitalize()
         if shown[col].dtype == object:
-            nums = pd.to_numeric(shown[col], errors="coerce")
-            if nums.notna().sum() == shown[col].notna().sum():
-                shown[col] = nums
-            else:
-                shown[col] = shown[col].map(_text)
-                config[col] = st.column_config.TextColumn(label)
-                continue
-        config[col] = cfg or st.column_config.Column(label)
+            shown[col] = shown[col].map(
+                lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+            )
+            cfg[col] = st.column_config.TextColumn(label)
+        elif pd.api.types.is_integer_dtype(shown[col]):
+            cfg[col] = st.column_config.NumberColumn(label, format="localized")
+        else:
+            cfg[col] = st.column_config.Column(label)
     kwargs: dict[str, Any] = {"height": height} if height else {}
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config=config,
-        column_order=column_order,
-        **kwargs,
-    )
-
-
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    return str(value)
-
-
-def pct(label: str) -> Any:
-    return st.column_config.NumberColumn(label, format="percent")
-
-
-def num(label: str, fmt: str = "%.2f") -> Any:
-    return st.column_config.NumberColumn(label, format=fmt)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=cfg, **kwargs)
 
 
 def sharing_note(what: str) -> None:

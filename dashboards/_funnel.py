@@ -1,21 +1,26 @@
-"""The funnel plot: each group's complication rate against its pump-days, with the
-pooled rate and the 95 % and 99.8 % limits computed by analytics.engine.complications."""
+"""The funnel plot: each group's complication rate against its pump-days, with the pooled
+rate and the 95 % and 99.8 % limits computed by analytics.figures."""
 
 from __future__ import annotations
+
+import html
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from _draw import HEIGHT, num, table
+from _draw import HEIGHT, figure_table
 
-from analytics.figures import FunnelData
+from analytics.figures import Funnel
+from analytics.vocabulary import DIMENSION
 
 
-def funnel_chart(data: FunnelData) -> None:
+def funnel_chart(data: Funnel) -> None:
+    t = data.table.frame
     if data.curve.empty or data.pooled_rate_per_1000 is None:
-        st.info("No pump-days in this selection.")
+        st.info("No funnel: no pump-days, or the pooled rate rests on hidden numbers.")
+        figure_table(data.table)
         return
-    c, t = data.curve, data.table
+    c = data.curve
     fig = go.Figure()
     for col, name, dash in (
         ("upper_998", "99.8 % limits", "solid"),
@@ -34,15 +39,24 @@ def funnel_chart(data: FunnelData) -> None:
     rate = pd.to_numeric(t["rate_per_1000"], errors="coerce")
     shown = t[rate.notna()]
     flagged = shown["signal"].astype(str).str.contains("99.8")
+    names = [html.escape(str(g)) for g in shown["group"]]  # labels are data: never markup
     fig.add_trace(
         go.Scatter(
-            x=shown["pump_days"], y=rate[rate.notna()], mode="markers+text", text=shown["group"],
-            textposition="top center", name=f"{data.by}",
+            x=shown["pump_days"], y=rate[rate.notna()], mode="markers", text=names,
+            hovertemplate="%{text}: %{y:.2f} per 1,000 pump-days, %{x:,} pump-days<extra></extra>",
+            name=DIMENSION[data.by].label.lower(),
             marker={"size": 11, "color": ["#D62728" if f else "#5DA5DA" for f in flagged]},
         )
     )  # fmt: skip
+    # labels beside the dots, alternating above and below so that close dots stay readable
+    for i, (x, y, name) in enumerate(
+        zip(shown["pump_days"], rate[rate.notna()], names, strict=True)
+    ):
+        fig.add_annotation(x=x, y=y, text=name, showarrow=False, yshift=14 if i % 2 == 0 else -14,
+                           font={"size": 11})  # fmt: skip
+    dim = DIMENSION[data.by].label.lower()
     fig.update_layout(
-        title={"text": f"Complication rate by {data.by} against its pump-days", "font": {"size": 15}},
+        title={"text": f"Complication rate by {dim} against its pump-days", "font": {"size": 15}},
         xaxis_title="pump-days in the period", yaxis_title="reports per 1,000 pump-days",
         template="plotly_white", height=HEIGHT, legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
@@ -57,7 +71,4 @@ def funnel_chart(data: FunnelData) -> None:
     )
     if len(shown) < len(t):
         st.caption(f"Sharing mode: {len(t) - len(shown)} group(s) with small numbers not drawn.")
-    table(
-        t[["group", "reports", "pump_days", "rate_per_1000", "signal"]],
-        rate_per_1000=num("Per 1,000 pump-days", "%.3f"),
-    )
+    figure_table(data.table, caption=False)

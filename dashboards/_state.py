@@ -1,6 +1,6 @@
-"""The dashboard's shared state: where the database is, the sidebar filters, and the
-URL query parameters that make a link reproduce a view. Drawing only: the filter
-values are handed to analytics.figures, which does every computation."""
+"""The dashboard's shared state: where the database is, the sidebar's scope (period,
+filters, sharing) and the URL query parameters that make a link reproduce a view.
+Drawing only: the scope is handed to analytics.figures, which computes every figure."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics.figures import DIMENSION_LABELS, DIMENSIONS, FilterOptions, Filters, month_label
+from analytics.config import load_config
+from analytics.figures import FilterOptions, Scope, month_label, quarter_label
+from analytics.vocabulary import BY_IDS, DIMENSION
 
-PARAM_KEYS: tuple[str, ...] = ("from", "to", *DIMENSIONS, "sharing")
-_WIDGET = {"from": "pq_from", "to": "pq_to", "sharing": "pq_sharing"} | {
-    d: f"pq_{d}" for d in DIMENSIONS
+PARAM_KEYS: tuple[str, ...] = ("from", "to", "quarter", *BY_IDS, "sharing")
+_WIDGET = {"from": "pq_from", "to": "pq_to", "quarter": "pq_quarter", "sharing": "pq_sharing"} | {
+    d: f"pq_{d}" for d in BY_IDS
 }
+DEFAULT_MONTHS = 24
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,6 @@ def sharing_only() -> bool:
     return os.environ.get("PUMPQI_SHARING_ONLY", "").strip().lower() in ("1", "true", "yes")
 
 
-DEFAULT_MONTHS = 24
-
-
 def default_from(months: list[str]) -> str:
     """The default period: the last 24 months (a control chart's usual window)."""
     return months[max(0, len(months) - DEFAULT_MONTHS)]
@@ -64,7 +64,9 @@ def _from_url(options: FilterOptions) -> list[str]:
     st.session_state["pq_url_read"] = True
     qp = st.query_params
     ignored: list[str] = []
-    allowed: dict[str, tuple[str, ...]] = {"from": options.months, "to": options.months}
+    allowed: dict[str, tuple[str, ...]] = {
+        "from": options.months, "to": options.months, "quarter": options.quarters,
+    }  # fmt: skip
     allowed |= options.values
     for key in PARAM_KEYS:
         value = qp.get(key)
@@ -79,47 +81,70 @@ def _from_url(options: FilterOptions) -> list[str]:
     return ignored
 
 
-def sidebar(options: FilterOptions) -> Filters:
-    """Draw the filters in the sidebar, keep them in the URL and return them."""
+def sidebar(options: FilterOptions) -> Scope | None:
+    """Draw the sidebar, keep it in the URL and return the scope (None: nothing to show)."""
     ignored = _from_url(options)
-    months = list(options.months)
     sb = st.sidebar
-    sb.markdown("### Filters")
-    sb.caption(f"Data up to {options.as_of:%d %b %Y}. Every page uses these filters.")
+    sb.caption(f"Data up to {options.data_end:%d %b %Y}.")
+    sharing = _sharing_toggle(sb)
+    scope = _shared_scope(sb, options) if sharing else _committee_scope(sb, options)
+    if ignored:
+        names = ", ".join(k.replace("_", " ") for k in ignored)
+        sb.warning(f"The link had a value not found in the data ({names}); it was ignored.")
+    if scope is not None:
+        _to_url(scope, list(options.months))
+    return scope
+
+
+def _committee_scope(sb: st.delta_generator.DeltaGenerator, options: FilterOptions) -> Scope:
+    months = list(options.months)
+    sb.markdown("### Period and filters")
     if st.session_state.get("pq_from") not in months:
         st.session_state["pq_from"] = default_from(months)
     if st.session_state.get("pq_to") not in months:
         st.session_state["pq_to"] = months[-1]
     c1, c2 = sb.columns(2)
-    month_from = c1.selectbox("From month", months, key="pq_from", format_func=month_label)
-    month_to = c2.selectbox("To month", months, key="pq_to", format_func=month_label)
-    if month_from > month_to:
+    first = c1.selectbox("From month", months, key="pq_from", format_func=month_label)
+    last = c2.selectbox("To month", months, key="pq_to", format_func=month_label)
+    if first > last:
         sb.warning("'From' is after 'To': the two months were swapped.")
-        month_from, month_to = month_to, month_from
-    chosen: dict[str, str | None] = {}
-    for dim in DIMENSIONS:
+        first, last = last, first
+    chosen: list[tuple[str, str]] = []
+    for dim in BY_IDS:
         values: list[str | None] = [None, *options.values.get(dim, ())]
         if st.session_state.get(_WIDGET[dim]) not in values:
             st.session_state[_WIDGET[dim]] = None
-        chosen[dim] = sb.selectbox(
-            DIMENSION_LABELS[dim],
-            values,
-            key=_WIDGET[dim],
+        value = sb.selectbox(
+            DIMENSION[dim].label, values, key=_WIDGET[dim],
             format_func=lambda v: "All" if v is None else str(v),
-        )
-    sharing = _sharing_toggle(sb)
-    if ignored:
-        names = ", ".join("period" if k in ("from", "to") else k.replace("_", " ") for k in ignored)
-        sb.warning(f"The link had a value not found in the data ({names}); it was ignored.")
-    filters = Filters(month_from, month_to, sharing=sharing, **chosen)
-    _to_url(filters, months)
-    return filters
+        )  # fmt: skip
+        if value is not None:
+            chosen.append((dim, str(value)))
+    sb.caption("Every page uses this period and these filters (the worklist: the filters).")
+    return Scope.months(first, last, tuple(chosen))
+
+
+def _shared_scope(sb: st.delta_generator.DeltaGenerator, options: FilterOptions) -> Scope | None:
+    quarters = list(options.quarters)
+    sb.markdown("### Quarter")
+    if not quarters:
+        sb.warning("Sharing mode needs a calendar quarter that has ended; the data has none.")
+        return None
+    if st.session_state.get("pq_quarter") not in quarters:
+        st.session_state["pq_quarter"] = quarters[-1]
+    quarter = sb.selectbox("Quarter", quarters[::-1], key="pq_quarter", format_func=quarter_label)
+    sb.caption(
+        "Sharing mode shows the whole programme, one calendar quarter at a time: small counts "
+        "are hidden, and filters by site, drug, pump model or indication are for the QI "
+        "committee only (breakdowns appear as tables)."
+    )
+    return Scope.quarter(str(quarter), load_config(source().config).suppress_below)
 
 
 def _sharing_toggle(sb: st.delta_generator.DeltaGenerator) -> bool:
     help_text = (
-        "For figures leaving the QI committee: counts from 1 to 10 show as <11, rates built "
-        "on them are blanked, and lists of patients are hidden."
+        "For figures leaving the QI committee: whole calendar quarters, counts from 1 to 10 "
+        "shown as <11, figures built on them left out, and no lists of patients."
     )
     if sharing_only():
         st.session_state["pq_sharing"] = True
@@ -129,25 +154,28 @@ def _sharing_toggle(sb: st.delta_generator.DeltaGenerator) -> bool:
     return bool(sb.toggle("Sharing mode (hide small numbers)", key="pq_sharing", help=help_text))
 
 
-def _to_url(filters: Filters, months: list[str]) -> None:
+def _to_url(scope: Scope, months: list[str]) -> None:
     params: dict[str, str] = {}
-    if filters.month_from and filters.month_from != default_from(months):
-        params["from"] = filters.month_from
-    if filters.month_to and filters.month_to != months[-1]:
-        params["to"] = filters.month_to
-    params |= filters.selected()
-    if filters.sharing and not sharing_only():
-        params["sharing"] = "1"
+    if scope.shared:
+        params["quarter"] = scope.quarter_id
+        if not sharing_only():
+            params["sharing"] = "1"
+    else:
+        if scope.first != default_from(months):
+            params["from"] = scope.first
+        if scope.last != months[-1]:
+            params["to"] = scope.last
+        params |= dict(scope.selection)
     keep = {k: v for k, v in st.query_params.to_dict().items() if k in page_params()}
     if params | keep != st.query_params.to_dict():
         st.query_params.from_dict(params | keep)
 
 
 def page_params() -> tuple[str, ...]:
-    """Query parameters a page owns (kept in the URL next to the filters)."""
+    """Query parameters a page owns (kept in the URL next to the sidebar's)."""
     return ("patient", "days")
 
 
-def current_filters() -> Filters:
-    value = st.session_state.get("pq_filters")
-    return value if isinstance(value, Filters) else Filters()
+def current_scope() -> Scope | None:
+    value = st.session_state.get("pq_scope")
+    return value if isinstance(value, Scope) else None

@@ -3,18 +3,17 @@ programmed daily dose below. Drawing only: every date comes from analytics.figur
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.figures import STATUS_LABELS, TimelineData
+from analytics.figures import TimelineData
+from analytics.vocabulary import REFILL_STATUSES, label
 
-LANES = ("Complications", "Runs dry", "Refill due", "Fills", "Visits")
-STATUS_COLOURS = {
-    STATUS_LABELS["on_time"]: "#2E7D32", STATUS_LABELS["late"]: "#F9A825",
-    STATUS_LABELS["missed"]: "#C62828", STATUS_LABELS["overdue"]: "#EF6C00",
-    STATUS_LABELS["pending"]: "#5DA5DA",
-}  # fmt: skip
+LANES = ("Complications", "Empty (computed)", "Refill due", "Fills", "Visits")
+STATUS_COLOURS = {s.label: s.colour for s in REFILL_STATUSES}
 
 
 def _lane(
@@ -47,12 +46,16 @@ def timeline_figure(data: TimelineData) -> go.Figure:
     )  # fmt: skip
     due = f.dropna(subset=["due_date"])
     _lane(fig, due["due_date"], "Refill due", "due (" + due["due_source"].astype(str) + ")",
-          size=10, symbol="triangle-down", color="#EF6C00")  # fmt: skip
+          size=10, symbol="triangle-down-open", color="#E8590C")  # fmt: skip
     empty = f.dropna(subset=["empty_date"])
-    _lane(fig, empty["empty_date"], "Runs dry", ["reservoir empty"] * len(empty),
-          size=10, symbol="x", color="#C62828")  # fmt: skip
-    _lane(fig, c["report_date"], "Complications", c["complication"] + " (" + c["category"] + ")",
-          size=12, symbol="star", color="#D62728")  # fmt: skip
+    _lane(fig, empty["empty_date"], "Empty (computed)",
+          ["reservoir empty at the programmed rate (projected)"] * len(empty),
+          size=10, symbol="diamond-open", color="#616161")  # fmt: skip
+    words = [
+        f"{label('complication', x)} ({y})"
+        for x, y in zip(c["complication"], c["category"], strict=True)
+    ]
+    _lane(fig, c["report_date"], "Complications", words, size=12, symbol="star", color="#D62728")
     for ep in data.episodes.itertuples():
         end = ep.end_date if pd.notna(ep.end_date) else pd.Timestamp(data.as_of)
         fig.add_vrect(x0=ep.start_date, x1=end, fillcolor="#5DA5DA", opacity=0.08, line_width=0)
@@ -70,7 +73,7 @@ def timeline_figure(data: TimelineData) -> go.Figure:
         fig.update_yaxes(title_text=unit, row=2, col=1)
     fig.update_yaxes(categoryorder="array", categoryarray=list(LANES), row=1, col=1)
     fig.update_layout(
-        title={"text": f"Patient {data.patient_id}", "font": {"size": 15}},
+        title={"text": f"Patient {html.escape(data.patient_id)}", "font": {"size": 15}},
         template="plotly_white", height=520, showlegend=False, hovermode="closest",
         margin={"t": 60, "l": 10},
     )  # fmt: skip

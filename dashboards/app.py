@@ -11,10 +11,8 @@ import logging
 import os
 
 import streamlit as st
-from _data import NoData, load
+from _data import WHOLE, NoData, load
 from _state import sidebar, source
-
-from analytics.figures import Filters
 
 st.set_page_config(
     page_title="pumpqi · pump QI dashboard", page_icon=":material/water_drop:", layout="wide"
@@ -31,7 +29,12 @@ PAGES = [
     st.Page("app_pages/refills.py", title="Refills", icon=":material/water_drop:"),
     st.Page("app_pages/complications.py", title="Complications", icon=":material/report:"),
     st.Page("app_pages/worklist.py", title="Worklist", icon=":material/checklist:"),
-    st.Page("app_pages/timeline.py", title="Patient timeline", icon=":material/timeline:"),
+    st.Page(
+        "app_pages/timeline.py",
+        title="Patient timeline",
+        icon=":material/timeline:",
+        url_path="timeline",
+    ),  # fmt: skip
     st.Page("app_pages/quality.py", title="Data quality", icon=":material/fact_check:"),
     st.Page("app_pages/definitions.py", title="Definitions", icon=":material/menu_book:"),
 ]
@@ -39,7 +42,7 @@ page = st.navigation(PAGES)
 st.sidebar.markdown("## pumpqi")
 
 try:
-    options = load("options", filters=Filters())
+    options = load("options", scope=WHOLE)
 except NoData as exc:
     st.session_state["pq_nodata"] = str(exc)
 except Exception as exc:  # a bug: one line for people, the traceback in the server log
@@ -51,7 +54,7 @@ except Exception as exc:  # a bug: one line for people, the traceback in the ser
     st.stop()
 else:
     st.session_state.pop("pq_nodata", None)
-    st.session_state["pq_filters"] = sidebar(options)
+    st.session_state["pq_scope"] = sidebar(options)
 
 src = source()
 if src.db:

@@ -13,8 +13,9 @@ from streamlit.testing.v1 import AppTest
 from test_dashboard_fixtures import APP, NOTE_TEXT, demo_database, empty_database
 
 from analytics.engine.refills import worklist
+from analytics.figures.overview import TILE_MEASURES
 from analytics.store import reader
-from analytics.vocabulary import STATUS
+from analytics.vocabulary import MEASURE
 
 PAGES = (
     "app_pages/overview.py",
@@ -55,13 +56,7 @@ def test_every_page_renders(app: AppTest) -> None:
     ok(at)
     assert at.title[0].value == "Overview"
     labels = [m.label for m in at.metric]
-    assert labels[:5] == [
-        "On-time refill rate",
-        "Missed refills",
-        "Complication rate",
-        "Active patients",
-        "Pump-days",
-    ]
+    assert labels[:5] == [MEASURE[m].short_label for m in TILE_MEASURES]
     assert all(m.value for m in at.metric)
     assert len(at.get("plotly_chart")) == 2
     assert any(NOTE_TEXT in s for s in chart_specs(at)), "process-change note not drawn"
@@ -103,20 +98,18 @@ def test_worklist_lists_exactly_the_engine_worklist(app: AppTest, demo_db: Path)
     at = app.run()
     at.switch_page("app_pages/worklist.py").run()
     ok(at)
-    shown = at.dataframe[0].value
+    counts, shown = at.dataframe[0].value, at.dataframe[1].value
     with reader(demo_db) as con:
         expected = worklist(con, None, 14)
     assert list(shown["fill_visit_id"]) == list(expected["fill_visit_id"])
-    assert list(shown["patient_id"]) == list(expected["patient_id"])
-    counts = {m.label: m.value for m in at.metric}
-    assert int(counts[STATUS["missed"].label.capitalize()]) == int(
-        (expected["status"] == "missed").sum()
-    )
+    assert list(shown["patient_id"]) == [f"timeline?patient={p}" for p in expected["patient_id"]]
+    total = counts[counts["site"] == "all sites"].iloc[0]
+    assert int(total["missed"]) == int((expected["status"] == "missed").sum())
     at.number_input(key="pq_days").set_value(60).run()
     ok(at)
     with reader(demo_db) as con:
         wider = worklist(con, None, 60)
-    assert len(at.dataframe[0].value) == len(wider) > len(expected)
+    assert len(at.dataframe[1].value) == len(wider) > len(expected)
     assert at.query_params["days"] == "60"
 
 
@@ -152,7 +145,10 @@ def test_sharing_mode_shows_no_small_count(app: AppTest, site: str | None) -> No
         ok(at)
         assert not _small_counts(at), (page, _small_counts(at))
     at.switch_page("app_pages/worklist.py").run()
-    assert not at.dataframe, "the worklist names patients: hidden in sharing mode"
+    shown = [d.value for d in at.dataframe]
+    assert shown and all("patient_id" not in df.columns for df in shown), (
+        "the worklist names patients: only its counts in sharing mode"
+    )
 
 
 def test_sharing_only_setting(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:

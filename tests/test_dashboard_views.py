@@ -1,35 +1,43 @@
-"""The dashboard's page data (analytics.figures) against the analytics API it calls."""
+"""The figures layer (analytics.figures) against the engine and the CLI: a selection is a
+--by group, tiles are the metrics of the month, the worklist is the engine's, and the
+dashboard, the pack and the CLI give one set of numbers for one cut-off."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from test_dashboard_fixtures import APP, demo_database
 
+from analytics.cli.commands import main
 from analytics.cli.dashboard import auth_configured, check_host, dashboards_dir
 from analytics.engine.metrics import monthly_metrics
 from analytics.engine.refills import worklist
 from analytics.errors import PumpqiError
 from analytics.figures import (
-    DIMENSIONS,
-    Filters,
-    apply_filters,
-    complications_page,
+    Scope,
+    complications_figures,
     data_quality,
     filter_options,
+    open_cutoff,
     overview,
     patient_ids,
     patient_timeline,
-    refills_page,
-    worklist_page,
+    refills_figures,
+    worklist_figures,
 )
+from analytics.report.content import gather
+from analytics.report.period import ReportMonth
 from analytics.store import reader
+from analytics.vocabulary import BY_IDS, DUE_STATUS_IDS
 
-COUNTS = ["active_patients", "pump_days", "fills", "refills_due", "on_time", "late", "missed",
-          "overdue", "complications", "refill_errors"]  # fmt: skip
+COUNTS = ["active_patients", "pump_days", "fills", "refills_due", *DUE_STATUS_IDS,
+          "complications", "refill_errors"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -37,36 +45,38 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return demo_database(tmp_path_factory.getbasetemp())
 
 
-@pytest.mark.parametrize("dim", DIMENSIONS)
-def test_a_filter_gives_the_figures_of_its_by_group(demo_db: Path, dim: str) -> None:
+@pytest.mark.parametrize("dim", BY_IDS)
+def test_a_selection_gives_the_figures_of_its_by_group(demo_db: Path, dim: str) -> None:
     with reader(demo_db) as con:
         by = monthly_metrics(con, None, dim)
-        values = filter_options(con).values[dim]
-    for value in values:
-        with reader(demo_db) as con:
-            as_of = apply_filters(con, Filters(**{dim: value}))
-            filtered = monthly_metrics(con, as_of)
-        group = by[by["group"] == value].set_index("month")[COUNTS]
-        got = filtered.set_index("month")[COUNTS]
-        got = got.reindex(group.index, fill_value=0)
-        pd.testing.assert_frame_equal(got, group, check_dtype=False, obj=f"{dim}={value}")
+        values = filter_options(open_cutoff(con)).values[dim]
+        for value in values:
+            selected = monthly_metrics(con, None, selection=((dim, value),))
+            group = by[by["group"] == value].set_index("month")[COUNTS]
+            got = selected.set_index("month")[COUNTS].reindex(group.index, fill_value=0)
+            pd.testing.assert_frame_equal(got, group, check_dtype=False, obj=f"{dim}={value}")
 
 
 def test_two_filters_and_bound_values(demo_db: Path) -> None:
     with reader(demo_db) as con:
-        data = overview(con, Filters(site="A", drug="baclofen"))
-        assert data.base.message is None
-        tricky = overview(con, Filters(site="A' OR 1=1 --"))
-        assert tricky.base.message and "No data" in tricky.base.message
+        cut = open_cutoff(con)
+        data = overview(
+            cut, Scope.months("2025-01", "2026-06", (("site", "A"), ("drug", "baclofen")))
+        )
+        assert data.message is None and data.tiles
+        tricky = overview(cut, Scope.months("2025-01", "2026-06", (("site", "A' OR 1=1 --"),)))
+        assert tricky.message and "No data" in tricky.message
         assert con.execute("SELECT count(*) FROM visits").fetchall()[0][0] > 0
 
 
 def test_overview_tiles_are_the_metrics_of_the_month(demo_db: Path) -> None:
     with reader(demo_db) as con:
-        data = overview(con, Filters())
+        cut = open_cutoff(con)
         m = monthly_metrics(con, None).set_index("month")
-    row = m.loc[data.month]
-    tiles = {k.key: k for k in data.kpis}
+        last = m.index[-1]
+        data = overview(cut, Scope.months(m.index[-24], last))
+    row = m.loc[data.period]
+    tiles = {k.key: k for k in data.tiles}
     assert tiles["on_time_rate"].raw == pytest.approx(row["on_time_rate"])
     assert tiles["missed"].raw == row["missed"]
     assert tiles["complication_rate_per_1000"].raw == pytest.approx(
@@ -74,53 +84,107 @@ def test_overview_tiles_are_the_metrics_of_the_month(demo_db: Path) -> None:
     )
     assert tiles["active_patients"].value == f"{row['active_patients']:,}"
     assert data.on_time is not None and data.on_time.result is not None
-    assert len(data.on_time.result.table) == int((m["refills_due"] > 0).sum())
+    window = m.iloc[-24:]
+    assert len(data.on_time.result.table) == int((window["refills_due"] > 0).sum())
 
 
-def test_worklist_page_is_the_engine_worklist(demo_db: Path) -> None:
+def test_headline_counts_the_pumps_now_whatever_their_due_month(demo_db: Path) -> None:
     with reader(demo_db) as con:
-        page = worklist_page(con, Filters(site="B"), 30)
+        cut = open_cutoff(con)
+        wl = worklist(con, None, 365)
+        data = overview(cut, Scope.months("2026-01", "2026-01"))
+    assert data.headline is not None
+    assert data.headline.ran_dry == int((wl["status"] == "missed").sum())
+    assert data.headline.alarm_passed == int((wl["status"] == "overdue").sum())
+    if data.headline.ran_dry:
+        assert "No pump" not in data.headline.sentence
+
+
+def test_worklist_figures_are_the_engine_worklist(demo_db: Path) -> None:
     with reader(demo_db) as con:
+        page = worklist_figures(
+            open_cutoff(con), Scope.months("2026-01", "2026-01", (("site", "B"),)), 30
+        )
         engine = worklist(con, None, 30)
     engine = engine[engine["site"] == "B"]
-    assert list(page.table["fill_visit_id"]) == list(engine["fill_visit_id"])
+    assert page.items is not None
+    assert list(page.items.frame["fill_visit_id"]) == list(engine["fill_visit_id"])
 
 
-def test_sharing_mode_blanks_small_counts(demo_db: Path) -> None:
-    f = Filters(site="C", drug="baclofen", sharing=True)
+def test_sharing_mode_shows_no_small_count_and_no_list(demo_db: Path) -> None:
     with reader(demo_db) as con:
-        data = overview(con, f)
-    shown = data.base.metrics
-    for col in ("on_time", "missed", "complications", "active_patients"):
-        numeric = pd.to_numeric(shown[col], errors="coerce")
-        assert not ((numeric >= 1) & (numeric <= 10)).any(), col
-    with reader(demo_db) as con:
-        wl = worklist_page(con, f)
+        cut = open_cutoff(con)
+        quarter = filter_options(cut).quarters[-1]
+        shared = Scope.quarter(quarter, 11)
+        figures = [refills_figures(cut, shared), complications_figures(cut, shared)]
+        wl = worklist_figures(cut, shared)
         q = data_quality(con, sharing=True)
-    assert wl.table.empty and all(flag.rows.empty for flag in q.flags)
+    tables = [wl.counts, *figures[0].by_group.values(), figures[0].excluded, figures[1].categories,
+              figures[1].severity, figures[1].codes]  # fmt: skip
+    for t in tables:
+        for c in t.columns:
+            if c.kind == "count":
+                numeric = pd.to_numeric(t.frame[c.key], errors="coerce")
+                assert not ((numeric >= 1) & (numeric <= 10)).any(), (t.key, c.key)
+    assert wl.items is None and figures[0].missed is None and figures[1].serious is None
+    assert all(flag.rows.empty for flag in q.flags)
+
+
+def test_a_shared_view_is_one_whole_quarter_of_the_whole_programme() -> None:
+    with pytest.raises(PumpqiError, match="whole calendar quarter"):
+        Scope("2026-01", "2026-02", (), 11)
+    with pytest.raises(PumpqiError, match="whole programme"):
+        Scope("2026-01", "2026-03", (("site", "A"),), 11)
+    assert Scope.quarter("2026Q2", 11).label() == "Q2 2026 (Apr–Jun)"
+
+
+def test_dashboard_pack_and_cli_agree_for_a_month(demo_db: Path) -> None:
+    """For one cut-off (the end of a month): the dashboard's by-site refills table and
+    tiles, the pack's by-site table and key figures, and `pumpqi metrics` give the same
+    numbers."""
+    month = ReportMonth.parse("2026-06")
+    with reader(demo_db) as con:
+        cut = open_cutoff(con, month.as_of)
+        dash = refills_figures(cut, Scope.months("2026-06", "2026-06")).by_group["site"].frame
+        tiles = overview(cut, Scope.months("2025-07", "2026-06"))
+        pack = gather(con, month, cut.config, "P", dt.datetime(2026, 7, 1))
+    args = ["metrics", "--db", str(demo_db), "--as-of", "2026-06-30", "--by", "site",
+            "--from", "2026-06", "--to", "2026-06"]  # fmt: skip
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    cli = pd.read_csv(io.StringIO(res.stdout)).set_index("group")
+    cols = ["refills_due", *DUE_STATUS_IDS, "fills"]
+    d = dash.set_index("group")[cols].astype(int)
+    p = pack.by_site.frame.set_index("group")[cols].astype(int)
+    pd.testing.assert_frame_equal(d, p)
+    pd.testing.assert_frame_equal(d, cli.loc[d.index, cols].astype(int), check_names=False)
+    assert pack.overview.rows is not None and tiles.rows is not None
+    for col in ("refills_due", "on_time", "missed", "complications", "pump_days"):
+        assert pack.overview.rows.loc["2026-06", col] == tiles.rows.loc["2026-06", col]
+        assert int(tiles.rows.loc["2026-06", col]) == int(cli[col].sum())
 
 
 def test_every_page_function_runs_quickly(demo_db: Path) -> None:
-    f = Filters(month_from="2025-01")
+    scope = Scope.months("2025-01", "2026-06")
     timings = {}
     for name, call in {
-        "overview": lambda con: overview(con, f),
-        "refills": lambda con: refills_page(con, f),
-        "complications": lambda con: complications_page(con, f),
-        "worklist": lambda con: worklist_page(con, f),
-        "quality": lambda con: data_quality(con),
-        "timeline": lambda con: patient_timeline(con, patient_ids(con, f)[0]),
+        "overview": lambda cut: overview(cut, scope),
+        "refills": lambda cut: refills_figures(cut, scope),
+        "complications": lambda cut: complications_figures(cut, scope),
+        "worklist": lambda cut: worklist_figures(cut, scope),
+        "quality": lambda cut: data_quality(cut.con),
+        "timeline": lambda cut: patient_timeline(cut.con, patient_ids(cut, scope)[0]),
     }.items():
         start = time.perf_counter()
         with reader(demo_db) as con:
-            call(con)
+            call(open_cutoff(con))
         timings[name] = time.perf_counter() - start
-    assert max(timings.values()) < 10, timings
+    assert max(timings.values()) < 20, timings
 
 
 def test_timeline_never_shows_notes(demo_db: Path) -> None:
     with reader(demo_db) as con:
-        pid = patient_ids(con, Filters())[0]
+        pid = patient_ids(open_cutoff(con), Scope.months("2020-01", "2026-06"))[0]
         data = patient_timeline(con, pid)
     for frame in (data.visits, data.fills, data.doses, data.complications, data.episodes):
         assert "notes" not in frame.columns

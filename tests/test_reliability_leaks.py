@@ -48,16 +48,18 @@ from test_dashboard_fixtures import APP
 
 from analytics.cli.commands import main
 from analytics.figures import (
-    Filters,
-    complications_page,
+    Cutoff,
+    Scope,
+    complications_figures,
     data_quality,
-    definitions_page,
+    definitions_figures,
     filter_options,
+    open_cutoff,
     overview,
     patient_ids,
     patient_timeline,
-    refills_page,
-    worklist_page,
+    refills_figures,
+    worklist_figures,
 )
 from analytics.store import reader
 from analytics.synth import generate
@@ -340,22 +342,27 @@ def as_text(obj: Any, depth: int = 0) -> str:
 
 def view_texts(db: Path) -> dict[str, str]:
     out: dict[str, str] = {}
-    for sharing in (False, True):
-        f = Filters(sharing=sharing)
-        pages: dict[str, Callable[[duckdb.DuckDBPyConnection], object]] = {
-            "options": filter_options,
-            "overview": lambda con, f=f: overview(con, f),
-            "refills": lambda con, f=f: refills_page(con, f),
-            "complications": lambda con, f=f: complications_page(con, f),
-            "worklist": lambda con, f=f: worklist_page(con, f, 60),
-            "quality": lambda con, s=sharing: data_quality(con, sharing=s),
-            "definitions": lambda con: definitions_page(),
+    with reader(db) as con:
+        options = filter_options(open_cutoff(con))
+    scopes = {
+        False: Scope.months(options.months[0], options.months[-1]),
+        True: Scope.quarter(options.quarters[-1], 11),
+    }
+    for sharing, scope in scopes.items():
+        pages: dict[str, Callable[[Cutoff, Scope], object]] = {
+            "options": lambda cut, s: filter_options(cut),
+            "overview": overview,
+            "refills": refills_figures,
+            "complications": complications_figures,
+            "worklist": lambda cut, s: worklist_figures(cut, s, 60),
+            "quality": lambda cut, s, sh=sharing: data_quality(cut.con, sharing=sh),
+            "definitions": lambda cut, s: definitions_figures(),
         }
         for name, page in pages.items():
             with reader(db) as con:
-                out[f"view {name} sharing={sharing}"] = as_text(page(con))
+                out[f"view {name} sharing={sharing}"] = as_text(page(open_cutoff(con), scope))
     with reader(db) as con:
-        ids = patient_ids(con, Filters())
+        ids = patient_ids(open_cutoff(con), scopes[False])
         out["view patient ids"] = "\n".join(ids)
         for pid in ids:
             out[f"view timeline {pid}"] = as_text(patient_timeline(con, pid))

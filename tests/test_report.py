@@ -65,7 +65,7 @@ def test_pdf_has_every_section_on_its_own_page(files: ReportFiles, db: Path) -> 
     text = "\n".join(pages)
     assert f"{row.on_time_rate * 100:.1f} %" in text
     assert f"{row.complication_rate_per_1000:.2f}" in text
-    assert f"({row.on_time} of {row.refills_due})" in text
+    assert f"({row.on_time} of {row.refills_due} due)" in text
 
 
 def test_workbook_numbers_equal_monthly_metrics(files: ReportFiles, db: Path) -> None:
@@ -87,7 +87,7 @@ def test_workbook_numbers_equal_monthly_metrics(files: ReportFiles, db: Path) ->
     assert ws.freeze_panes == "A2"
     rate_col = header.index("on_time_rate") + 1
     assert ws.cell(row=2, column=rate_col).number_format == "0.0%"
-    for sheet in ("manifest", "summary", "key_figures", "statuses_by_site",
+    for sheet in ("manifest", "summary", "key_figures", "refills_by_site",
                   "complications_by_category", "funnel_by_site", "worklist_counts",
                   "data_quality", "input_files"):  # fmt: skip
         assert sheet in book.sheetnames

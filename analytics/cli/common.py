@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from analytics.config import MIN_THRESHOLD
 from analytics.errors import PumpqiError
 from analytics.vocabulary import BY_IDS
 
@@ -122,11 +123,11 @@ def suppress_option(func: F) -> F:
     return click.option(
         "--suppress-below",
         "suppress_below",
-        type=click.IntRange(2, 1000),
+        type=click.IntRange(MIN_THRESHOLD, 1000),
         default=None,
         metavar="N",
-        help="Small-cell suppression for sharing: counts 1..N-1 shown as <N, figures from them blanked "
-        "(11 is usual).",
+        help="Small-cell suppression for sharing: counts 1..N-1 shown as <N, a cell hidden to "
+        f"protect one as —, figures from them blanked (11 is usual; at least {MIN_THRESHOLD}).",
     )(func)
 
 

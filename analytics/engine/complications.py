@@ -17,6 +17,7 @@ from scipy.stats import poisson
 from analytics.config import DEFAULT, Config
 from analytics.engine.intervals import garwood
 from analytics.engine.metrics import group_expr
+from analytics.engine.selection import Selection, with_facts
 from analytics.engine.tables import prepare
 from analytics.errors import PumpqiError
 from analytics.ingest.contract import SEVERITIES
@@ -65,8 +66,16 @@ def _exposure_sql(group_sql: str) -> str:
     """Pump-days per group over the period's months (group_sql from an allow-list)."""
     return (
         f"SELECT coalesce({group_sql}, 'unknown') AS \"group\", sum(pump_days) AS pump_days "
-        f"FROM pq_exposure WHERE {PERIOD_MONTHS_SQL} GROUP BY ALL"
+        f"FROM {{exposure}} WHERE {PERIOD_MONTHS_SQL} GROUP BY ALL"
     )
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object], selection: Selection
+) -> duckdb.DuckDBPyConnection:
+    """Run SQL over the fact tables ({refills}, {exposure}, {reports}) of the selection."""
+    sql, extra = with_facts(sql, selection)
+    return con.execute(sql, {**params, **extra})
 
 
 def _with_rate(df: pd.DataFrame, events: str, exposure: str, level: float) -> pd.DataFrame:
@@ -82,6 +91,7 @@ def rates_by_category(
     level: float = 0.95,
     config: Config = DEFAULT,
     codes: bool = False,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Reports per 1,000 pump-days per category (or code) and group over a period.
 
@@ -103,13 +113,14 @@ def rates_by_category(
     if not codes:
         taxonomy = taxonomy[["category"]].drop_duplicates()
     con.register("taxonomy_frame", taxonomy)
-    df = con.execute(
+    df = _run(
+        con,
         f"""
         WITH exposure AS ({_exposure_sql(g)}),
         counts AS (
             SELECT coalesce({g}, 'unknown') AS "group", {key} AS k, count(*) AS reports,
                    count(*) FILTER (WHERE serious) AS serious
-            FROM pq_reports WHERE in_episode AND report_date BETWEEN $start AND $end GROUP BY ALL
+            FROM {{reports}} WHERE in_episode AND report_date BETWEEN $start AND $end GROUP BY ALL
         )
         SELECT e."group", t.*, coalesce(c.reports, 0) AS reports, coalesce(c.serious, 0) AS serious,
                e.pump_days
@@ -118,6 +129,7 @@ def rates_by_category(
         ORDER BY e."group", t.{key}
         """,
         {"start": start, "end": end},
+        selection,
     ).df()
     con.unregister("taxonomy_frame")
     df["pump_days"] = df["pump_days"].fillna(0).astype("int64")
@@ -129,12 +141,14 @@ def outside_episode_reports(
     as_of: dt.date | None = None,
     period: Period = Period(),
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Reports dated outside any therapy episode (during a trial, before an implant or
     after an explant): counted and shown separately, never in a rate, never dropped."""
     as_of = prepare(con, as_of, config)
     start, end = period.bounds(as_of)
-    return con.execute(
+    return _run(
+        con,
         """
         SELECT r.report_id, r.patient_id, r.report_date, r.complication, r.category, r.severity, r.serious,
                CASE WHEN EXISTS (SELECT 1 FROM pq_visits v WHERE v.patient_id = r.patient_id
@@ -146,11 +160,12 @@ def outside_episode_reports(
                                  AND e.end_date < r.report_date)
                     THEN 'after explant or discharge'
                     ELSE 'no therapy episode' END AS context
-        FROM pq_reports r
+        FROM {reports} r
         WHERE NOT r.in_episode AND r.report_date BETWEEN $start AND $end
         ORDER BY r.report_date, r.patient_id
         """,
         {"start": start, "end": end},
+        selection,
     ).df()
 
 
@@ -159,6 +174,7 @@ def time_since_surgery(
     as_of: dt.date | None = None,
     period: Period = Period(),
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Reports by time from the latest surgery (implant, replacement or revision) of the
     episode to the report: within 30 days, 31 days to 1 year, after 1 year, or no surgery
@@ -166,7 +182,8 @@ def time_since_surgery(
     Answers "a surgical-technique problem or a long-term one?"."""
     as_of = prepare(con, as_of, config)
     start, end = period.bounds(as_of)
-    df = con.execute(
+    df = _run(
+        con,
         f"""
         SELECT category,
                CASE WHEN surgery_date IS NULL THEN '{TIME_BUCKETS[3]}'
@@ -174,10 +191,11 @@ def time_since_surgery(
                     WHEN report_date - surgery_date <= 365 THEN '{TIME_BUCKETS[1]}'
                     ELSE '{TIME_BUCKETS[2]}' END AS time_since_surgery,
                count(*) AS reports
-        FROM pq_reports WHERE in_episode AND report_date BETWEEN $start AND $end
+        FROM {{reports}} WHERE in_episode AND report_date BETWEEN $start AND $end
         GROUP BY ALL
         """,
         {"start": start, "end": end},
+        selection,
     ).df()
     cats = sorted(set(COMPLICATION_CATEGORIES.values()))
     grid = pd.MultiIndex.from_product(
@@ -195,20 +213,23 @@ def severity_table(
     as_of: dt.date | None = None,
     period: Period = Period(),
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Reports inside episodes by severity and the `serious` flag (missing shown as unknown)."""
     as_of = prepare(con, as_of, config)
     start, end = period.bounds(as_of)
-    df = con.execute(
+    df = _run(
+        con,
         """
         SELECT coalesce(severity, 'unknown') AS severity,
                CASE WHEN serious IS NULL THEN 'unknown' WHEN serious THEN 'serious' ELSE 'not serious' END
                    AS serious,
                count(*) AS reports
-        FROM pq_reports WHERE in_episode AND report_date BETWEEN $start AND $end
+        FROM {reports} WHERE in_episode AND report_date BETWEEN $start AND $end
         GROUP BY ALL
         """,
         {"start": start, "end": end},
+        selection,
     ).df()
     order = {s: i for i, s in enumerate((*SEVERITIES, "unknown"))}
     df["reports"] = df["reports"].astype("int64")
@@ -222,19 +243,22 @@ def serious_events(
     as_of: dt.date | None = None,
     period: Period = Period(),
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Serious reports (serious = true, or severity life-threatening/fatal) in the period, listed."""
     as_of = prepare(con, as_of, config)
     start, end = period.bounds(as_of)
-    return con.execute(
+    return _run(
+        con,
         """
         SELECT report_date, patient_id, complication, category, severity, action, site, drug, in_episode
-        FROM pq_reports
+        FROM {reports}
         WHERE report_date BETWEEN $start AND $end
           AND (serious OR severity IN ('life_threatening', 'fatal'))
         ORDER BY report_date, patient_id
         """,
         {"start": start, "end": end},
+        selection,
     ).df()
 
 
@@ -245,6 +269,7 @@ def funnel(
     period: Period = Period(),
     category: str | None = None,
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Funnel table comparing sites or clinicians: each group's rate per 1,000 pump-days
     against the pooled rate, with exact Poisson 95 % and 99.8 % limits for its exposure
@@ -257,12 +282,13 @@ def funnel(
     params: dict[str, object] = {"start": start, "end": end}
     if category:
         params["category"] = category
-    df = con.execute(
+    df = _run(
+        con,
         f"""
         WITH exposure AS ({_exposure_sql(g)}),
         counts AS (
             SELECT coalesce({g}, 'unknown') AS "group", count(*) AS reports
-            FROM pq_reports WHERE in_episode AND report_date BETWEEN $start AND $end {cat_filter}
+            FROM {{reports}} WHERE in_episode AND report_date BETWEEN $start AND $end {cat_filter}
             GROUP BY ALL
         )
         SELECT e."group", coalesce(c.reports, 0) AS reports, e.pump_days
@@ -271,6 +297,7 @@ def funnel(
         ORDER BY e."group"
         """,
         params,
+        selection,
     ).df()
     df["reports"] = df["reports"].astype("int64")
     df["pump_days"] = df["pump_days"].astype("int64")
@@ -312,6 +339,7 @@ def refill_quality(
     by: str | None = None,
     period: Period = Period(),
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Refill quality per group over a period.
 
@@ -325,29 +353,30 @@ def refill_quality(
     as_of = prepare(con, as_of, config)
     start, end = period.bounds(as_of)
     g = group_expr(by)
-    df = con.execute(
+    df = _run(
+        con,
         f"""
         WITH fills AS (
             SELECT coalesce({g}, 'unknown') AS "group", count(*) AS fills,
                    count(*) FILTER (WHERE residual_diff_ml IS NOT NULL) AS refills_with_residuals,
                    count(*) FILTER (WHERE residual_flag) AS residual_flags
-            FROM pq_refills WHERE fill_date BETWEEN $start AND $end GROUP BY ALL
+            FROM {{refills}} WHERE fill_date BETWEEN $start AND $end GROUP BY ALL
         ),
         errors AS (
             SELECT coalesce({g}, 'unknown') AS "group", count(*) AS refill_errors
-            FROM pq_reports
+            FROM {{reports}}
             WHERE in_episode AND category = 'refill error' AND report_date BETWEEN $start AND $end
             GROUP BY ALL
         ),
         active AS (
             SELECT coalesce({g}, 'unknown') AS "group", patient_id
-            FROM pq_exposure
+            FROM {{exposure}}
             WHERE pump_days > 0 AND {PERIOD_MONTHS_SQL}
             GROUP BY ALL
         ),
         with_report AS (
             SELECT DISTINCT coalesce({g}, 'unknown') AS "group", patient_id
-            FROM pq_reports WHERE in_episode AND report_date BETWEEN $start AND $end
+            FROM {{reports}} WHERE in_episode AND report_date BETWEEN $start AND $end
         ),
         patients AS (
             SELECT a."group", count(*) AS active_patients,
@@ -366,6 +395,7 @@ def refill_quality(
         ORDER BY g."group"
         """,
         {"start": start, "end": end},
+        selection,
     ).df()
     for c in df.columns[1:]:
         df[c] = df[c].astype("int64")

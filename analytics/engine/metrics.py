@@ -16,6 +16,7 @@ import pandas as pd
 
 from analytics.config import DEFAULT, Config
 from analytics.engine.intervals import garwood
+from analytics.engine.selection import Selection, with_facts
 from analytics.engine.tables import (
     CACHE_PREFIX,
     EARLIEST,
@@ -71,18 +72,18 @@ WITH months AS (
 exposure AS (
     SELECT month_start, coalesce({g}, 'unknown') AS grp,
            count(DISTINCT patient_id) AS active_patients, sum(pump_days) AS pump_days
-    FROM pq_exposure WHERE pump_days > 0 AND month_start BETWEEN $first AND $last GROUP BY ALL
+    FROM {exposure} WHERE pump_days > 0 AND month_start BETWEEN $first AND $last GROUP BY ALL
 ),
 fills AS (
     SELECT CAST(date_trunc('month', fill_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
            count(*) AS fills
-    FROM pq_refills WHERE fill_date BETWEEN $first AND $last_day GROUP BY ALL
+    FROM {refills} WHERE fill_date BETWEEN $first AND $last_day GROUP BY ALL
 ),
 due AS (
     SELECT CAST(date_trunc('month', due_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
            count(*) AS refills_due,
            {due_counts}
-    FROM pq_refills
+    FROM {refills}
     WHERE status IN ({due_list}) AND due_date BETWEEN $first AND $last_day
     GROUP BY ALL
 ),
@@ -90,13 +91,13 @@ reports AS (
     SELECT CAST(date_trunc('month', report_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
            count(*) AS complications,
            count(*) FILTER (WHERE category = 'refill error') AS refill_errors
-    FROM pq_reports WHERE in_episode AND report_date BETWEEN $first AND $last_day GROUP BY ALL
+    FROM {reports} WHERE in_episode AND report_date BETWEEN $first AND $last_day GROUP BY ALL
 ),
 groups AS (
     -- every group of the data, in every month of the range (zeros where it had nothing)
-    SELECT DISTINCT coalesce({g}, 'unknown') AS grp FROM pq_exposure WHERE pump_days > 0
-    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM pq_refills
-    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM pq_reports WHERE in_episode
+    SELECT DISTINCT coalesce({g}, 'unknown') AS grp FROM {exposure} WHERE pump_days > 0
+    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM {refills}
+    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM {reports} WHERE in_episode
 )
 SELECT strftime(m.month_start, '%Y-%m') AS month, g.grp AS "group",
        coalesce(e.active_patients, 0) AS active_patients, coalesce(e.pump_days, 0) AS pump_days,
@@ -165,7 +166,7 @@ def store_metrics(con: duckdb.DuckDBPyConnection) -> None:
     # one part per --by value, each named by a bound parameter ($by_site = 'site', ...)
     parts = [
         f"SELECT CAST($by_{by} AS VARCHAR) AS by_column, * "
-        f"FROM ({_METRICS_SQL.replace('{g}', group_expr(by))})"
+        f"FROM ({with_facts(_METRICS_SQL.replace('{g}', group_expr(by)))[0]})"
         for by in GROUP_COLUMNS
     ]
     params = {f"by_{by}": by for by in GROUP_COLUMNS}
@@ -188,31 +189,40 @@ def monthly_metrics(
     month_to: str | None = None,
     config: Config = DEFAULT,
     level: float = 0.95,
+    selection: Selection = (),
 ) -> pd.DataFrame:
-    """The `metrics` table: one row per month (and group). See each rate function.
+    """The `metrics` table: one row per month (and group), of the selected groups. See
+    each rate function.
 
     Read from the stored counts when the engine tables are the stored ones (same as_of,
-    same configuration, no filter), else computed; the two are the same figures."""
+    same configuration) and nothing is selected, else computed; the two are the same
+    figures."""
     as_of = prepare(con, as_of, config)
     g = group_expr(by)
     lo, hi = _month_bound(month_from, "--from"), _month_bound(month_to, "--to")
     first = dt.date.fromisoformat(lo + "-01") if lo else FIRST_MONTH
     last = dt.date.fromisoformat(hi + "-01") if hi else LAST_MONTH
-    if _has_stored_metrics(con):
+    if not selection and _has_stored_metrics(con):
         df = con.execute(_STORED_SQL, {"by": by or "all", "first": first, "last": last}).df()
     else:
         last_day = last.replace(day=calendar.monthrange(last.year, last.month)[1])
-        df = con.execute(
-            _METRICS_SQL.replace("{g}", g),
-            {"as_of": as_of, "first": first, "last": last, "last_day": last_day},
-        ).df()
+        sql, params = with_facts(_METRICS_SQL.replace("{g}", g), selection)
+        bounds = {"as_of": as_of, "first": first, "last": last, "last_day": last_day}
+        df = con.execute(sql, {**bounds, **params}).df()
+    for col in COUNT_COLUMNS:
+        df[col] = df[col].astype("int64")
+    return add_rates(df, level)[list(METRIC_COLUMNS)]
+
+
+def add_rates(counts: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """The metrics table's rates from its counts (one row per month and group, or sums
+    over a period): the one place a count becomes a rate."""
+    df = counts.copy()
     df["on_time_rate"] = on_time_rate(df["on_time"], df["refills_due"])
     rate, ci_lo, ci_hi = complication_rate(df["complications"], df["pump_days"], level)
     df["complication_rate_per_1000"], df["rate_ci_low"], df["rate_ci_high"] = rate, ci_lo, ci_hi
     df["refill_error_rate_per_100"] = refill_error_rate(df["refill_errors"], df["fills"])
-    for col in COUNT_COLUMNS:
-        df[col] = df[col].astype("int64")
-    return df[list(METRIC_COLUMNS)]
+    return df
 
 
 def _ratio(num: pd.Series, den: pd.Series, multiplier: float = 1.0) -> pd.Series:

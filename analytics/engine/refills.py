@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 
 from analytics.config import DEFAULT, Config
+from analytics.engine.selection import Selection, with_facts
 from analytics.engine.tables import prepare
 from analytics.vocabulary import DUE_STATUS_IDS, STATUS_IDS
 
@@ -63,25 +64,28 @@ def refills(
     config: Config = DEFAULT,
     detail: bool = False,
     dated_in: tuple[dt.date, dt.date] | None = None,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """One row per fill as of `as_of`: due date and its source, empty date, next fill,
     status, days late, dry days and the early flag (with `detail`, the values in force
     and the residual check too). Fills outside a therapy episode are not refills.
-    With `dated_in` (first, last day), only the fills dated or due in that range."""
+    With `dated_in` (first, last day), only the fills dated or due in that range; with
+    `selection`, only the fills of the selected groups."""
     as_of = prepare(con, as_of, config)
     cols = REFILL_COLUMNS + (DETAIL_COLUMNS if detail else ())
     exprs = [EPISODE_LABEL + " AS episode_id" if c == "episode_id" else c for c in cols]
-    where, params = "", None
+    where, params = "", {}
     if dated_in is not None:
         where = "WHERE fill_date BETWEEN $first AND $last OR due_date BETWEEN $first AND $last"
         params = {"first": dated_in[0], "last": dated_in[1]}
+    sql, extra = with_facts(
+        f"SELECT {', '.join(exprs)} FROM {{refills}} {where} "
+        "ORDER BY patient_id, fill_date, fill_visit_id",
+        selection,
+    )
     # through Arrow: about three times faster than .df() for a large table
     df = (
-        con.sql(
-            f"SELECT {', '.join(exprs)} FROM pq_refills {where} "
-            "ORDER BY patient_id, fill_date, fill_visit_id",
-            params=params,
-        )
+        con.sql(sql, params={**params, **extra} or None)
         .to_arrow_table()
         .to_pandas(date_as_object=False)
     )
@@ -107,27 +111,29 @@ def worklist(
     as_of: dt.date | None = None,
     days: int | None = None,
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """The nurse manager's action list as of `as_of`: the latest fill of each open
     therapy whose refill is due within `days` (pending), overdue (alarm passed, not
     dry yet) or missed (ran dry, no refill yet), most urgent first."""
     as_of = prepare(con, as_of, config)
     days = config.worklist_days if days is None else days
-    return con.execute(
+    sql, extra = with_facts(
         """
         SELECT patient_id, site, drug, pump_model, fill_date, due_date, empty_date, status,
                CASE WHEN status = 'pending' THEN due_date - CAST($as_of AS DATE) END AS days_left,
                CASE WHEN status IN ('overdue', 'missed') THEN days_late END AS days_late,
                dry_days, fill_visit_id
-        FROM pq_refills
+        FROM {refills}
         WHERE next_fill_date IS NULL AND episode_end IS NULL
           AND (status IN ('overdue', 'missed')
                OR (status = 'pending' AND due_date <= CAST($as_of AS DATE) + CAST($days AS INTEGER)))
         ORDER BY CASE status WHEN 'missed' THEN 0 WHEN 'overdue' THEN 1 ELSE 2 END,
                  due_date, patient_id
         """,
-        {"as_of": as_of, "days": days},
-    ).df()
+        selection,
+    )
+    return con.execute(sql, {"as_of": as_of, "days": days, **extra}).df()
 
 
 def episodes(

@@ -1,57 +1,58 @@
-"""Page data for the dashboard: every figure a page shows, computed by the analytics
-API (the dashboard only draws). One function per page; each takes a connection from
-`analytics.store.reader` and the page's `Filters`.
+"""Every figure the dashboard and the pack show, computed once, with its disclosure rule.
+
+The dashboard's pages and the report only lay these out. Each page function takes an
+explicit cut-off and a scope:
 
     with reader(db) as con:
-        data = overview(con, Filters(month_from="2026-01", site="A"))
+        cut = open_cutoff(con)                          # as of the data's end
+        figures = overview(cut, Scope.months("2026-01", "2026-06"))
+        shared = refills_figures(cut, Scope.quarter("2026Q2", 11))   # for sharing
 """
 
-from analytics.figures.common import ChartData, Measure
-from analytics.figures.complications_page import ComplicationsData, FunnelData, complications_page
-from analytics.figures.definitions_page import DefinitionsData, definitions_page
-from analytics.figures.filters import (
-    DIMENSION_LABELS,
-    DIMENSIONS,
-    FilterOptions,
-    Filters,
-    apply_filters,
-    filter_options,
-)
-from analytics.figures.labels import STATUS_LABELS, month_label
-from analytics.figures.overview import Kpi, OverviewData, PageBase, overview
+from analytics.figures.charts import ChartFigure
+from analytics.figures.complications import ComplicationsFigures, Funnel, complications_figures
+from analytics.figures.definitions import DefinitionsFigures, definitions_figures
+from analytics.figures.model import COMPLEMENT, Column, FigureTable, is_hidden
+from analytics.figures.now import Headline, headline
+from analytics.figures.options import FilterOptions, filter_options
+from analytics.figures.overview import OverviewFigures, Tile, overview
 from analytics.figures.quality import Flag, QualityData, data_quality
-from analytics.figures.refills_page import RefillsData, refills_page
+from analytics.figures.refills import RefillsFigures, refills_figures
+from analytics.figures.scope import Cutoff, Scope, month_label, open_cutoff, quarter_label
 from analytics.figures.timeline import TimelineData, patient_ids, patient_timeline
-from analytics.figures.worklist_page import WorklistData, worklist_page
+from analytics.figures.worklist import WorklistFigures, worklist_figures
 
 __all__ = [
-    "DIMENSIONS",
-    "DIMENSION_LABELS",
-    "STATUS_LABELS",
-    "ChartData",
-    "ComplicationsData",
-    "DefinitionsData",
+    "COMPLEMENT",
+    "ChartFigure",
+    "Column",
+    "ComplicationsFigures",
+    "Cutoff",
+    "DefinitionsFigures",
+    "FigureTable",
     "FilterOptions",
-    "Filters",
     "Flag",
-    "FunnelData",
-    "Kpi",
-    "Measure",
-    "OverviewData",
-    "PageBase",
+    "Funnel",
+    "Headline",
+    "OverviewFigures",
     "QualityData",
-    "RefillsData",
+    "RefillsFigures",
+    "Scope",
+    "Tile",
     "TimelineData",
-    "WorklistData",
-    "apply_filters",
-    "complications_page",
+    "WorklistFigures",
+    "complications_figures",
     "data_quality",
-    "definitions_page",
+    "definitions_figures",
     "filter_options",
+    "headline",
+    "is_hidden",
     "month_label",
+    "open_cutoff",
     "overview",
     "patient_ids",
     "patient_timeline",
-    "refills_page",
-    "worklist_page",
+    "quarter_label",
+    "refills_figures",
+    "worklist_figures",
 ]

@@ -1,42 +1,39 @@
-"""Overview page data: KPI tiles for the selected month against the month before, and
-the two main control charts."""
+"""Overview: the safety headline (the patients now), the tiles of the scope's last month
+(for the committee) or quarter (shared) against the one before, and the two main charts.
+The pack's key figures and summary read the same tiles and headline."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-import duckdb
 import pandas as pd
 
-from analytics.config import DEFAULT, Config
-from analytics.engine.metrics import monthly_metrics
-from analytics.figures.common import (
-    COMPLICATIONS,
-    ON_TIME,
-    ChartData,
-    monthly_chart,
-    shared_metrics,
-)
-from analytics.figures.filters import Filters, apply_filters
-from analytics.figures.labels import month_label
-from analytics.spc import Annotation, list_annotations
-from analytics.vocabulary import MEASURE as BY_ID
+from analytics.figures.base import cells, chart, with_rates
+from analytics.figures.cells import Level
+from analytics.figures.charts import ChartFigure
+from analytics.figures.model import is_hidden
+from analytics.figures.now import Headline, headline
+from analytics.figures.scope import Cutoff, Scope, month_label, quarter_label
+from analytics.vocabulary import MEASURE
 
-HIDDEN = "–"
-"""A rate hidden in sharing mode (its detail line says why)."""
-TILE_LABELS: dict[str, str] = {
-    "missed": "Missed refills",
-    "complication_rate_per_1000": "Complication rate",
-}
-"""Shorter labels where the registry's label does not fit a tile (the help shows it)."""
+TILE_MEASURES: tuple[str, ...] = (
+    "on_time_rate",
+    "missed",
+    "complication_rate_per_1000",
+    "active_patients",
+    "pump_days",
+)
+TILE_COUNTS: tuple[str, ...] = (
+    "refills_due", "on_time", "late", "missed", "overdue", "complications", "fills",
+    "refill_errors", "active_patients",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Kpi:
-    """One tile: the value as shown, the change against the previous month, a detail
-    line, the control-chart signal of the month ('' when none) and a help text."""
+class Tile:
+    """One tile: value as shown, change against the previous period, a detail line, the
+    chart's signal for the period ('' when none) and a help text from the vocabulary."""
 
     key: str
     label: str
@@ -50,187 +47,191 @@ class Kpi:
 
 
 @dataclass(frozen=True)
-class PageBase:
-    """What every page with monthly figures shares: the cut-off, the months shown, the
-    metrics table as displayed (suppressed in sharing mode) and a message when empty."""
-
+class OverviewFigures:
     as_of: dt.date
-    metrics: pd.DataFrame
-    notes: tuple[Annotation, ...]
-    message: str | None
+    period: str | None  # the tiles' month (YYYY-MM) or quarter (YYYYQn)
+    period_label: str
+    previous_label: str | None
+    headline: Headline | None
+    tiles: tuple[Tile, ...]
+    on_time: ChartFigure | None
+    complications: ChartFigure | None
+    message: str | None = None
+    rows: pd.DataFrame | None = None  # the tiles' counts and rates as shown, by period
+    previous: str | None = None
 
 
-@dataclass(frozen=True)
-class OverviewData:
-    base: PageBase
-    month: str | None
-    previous_month: str | None
-    kpis: tuple[Kpi, ...]
-    on_time: ChartData | None
-    complications: ChartData | None
+def tile_rows(cut: Cutoff, scope: Scope) -> tuple[str, pd.DataFrame]:
+    """(period, the counts and rates as shown of the period and the one before)."""
+    if scope.shared:
+        q = pd.Period(scope.quarter_id, "Q")
+        periods = [f"{p.year}Q{p.quarter}" for p in (q - 1, q)]
+        c = cells(cut, scope, "quarter")
+        level: Level = "quarter"
+    else:
+        m = pd.Period(scope.last, "M")
+        periods = [(m - 1).strftime("%Y-%m"), scope.last]
+        c = cells(cut, Scope.months(periods[0], periods[1], scope.selection), "month")
+        level = "month"
+    return periods[1], with_rates(c.series(level, periods, TILE_COUNTS)).set_index("period")
 
 
-def page_base(
-    con: duckdb.DuckDBPyConnection, filters: Filters, config: Config = DEFAULT
-) -> tuple[PageBase, pd.DataFrame]:
-    """Filter the engine tables; return the page base and the unsuppressed metrics."""
-    as_of = apply_filters(con, filters, config)
-    metrics = monthly_metrics(con, as_of, None, filters.month_from, filters.month_to, config)
-    notes = tuple(list_annotations(con))
-    message = None
-    if metrics.empty or (metrics["pump_days"].sum() == 0 and metrics["fills"].sum() == 0):
-        message = (
-            f"No data for {filters.describe()} in this period. "
-            "Widen the period or clear a filter in the sidebar."
-        )
-    base = PageBase(as_of, shared_metrics(metrics, filters, config), notes, message)
-    return base, metrics
+def overview(cut: Cutoff, scope: Scope) -> OverviewFigures:
+    """Everything the Overview shows for the scope."""
+    on_time = chart(cut, scope, MEASURE["on_time_rate"])
+    compl = chart(cut, scope, MEASURE["complication_rate_per_1000"])
+    period, rows = tile_rows(cut, scope)
+    previous = _previous(period)
+    now = row_of(rows, period)
+    before = row_of(rows, previous) if previous in rows.index else None
+    if _empty(now):
+        return OverviewFigures(
+            cut.as_of, None, scope.label(), None, headline(cut, scope), (), None, None,
+            message=f"No data for {scope.describe()} in {_label(period)}. Widen the period "
+            "or clear a filter.",
+        )  # fmt: skip
+    tiles = _tiles(now, before, previous, on_time, compl, period)
+    return OverviewFigures(
+        cut.as_of, period, _label(period), _label(previous), headline(cut, scope), tiles,
+        on_time, compl, None, rows, previous,
+    )  # fmt: skip
 
 
-def overview(
-    con: duckdb.DuckDBPyConnection, filters: Filters, config: Config = DEFAULT
-) -> OverviewData:
-    """KPI values of the selected month (the period's last month) and the month before,
-    and the on-time p-chart and complication u-chart over the period."""
-    base, metrics = page_base(con, filters, config)
-    if base.message:
-        return OverviewData(base, None, None, (), None, None)
-    on_time = monthly_chart(metrics, ON_TIME, base.notes, base.metrics if filters.sharing else None)
-    compl = monthly_chart(
-        metrics, COMPLICATIONS, base.notes, base.metrics if filters.sharing else None
-    )
-    months = list(metrics["month"])
-    month = months[-1]
-    previous = months[-2] if len(months) > 1 else None
-    shown = base.metrics.set_index("month")
-    now = shown.loc[month]
-    before = shown.loc[previous] if previous else None
-    kpis = _kpis(now, before, previous, on_time, compl, month)
-    return OverviewData(base, month, previous, kpis, on_time, compl)
+def row_of(rows: pd.DataFrame, period: str) -> pd.Series:
+    """One period's row of a table indexed by period."""
+    row = rows.loc[period]
+    assert isinstance(row, pd.Series)
+    return row
+
+
+def _empty(row: pd.Series) -> bool:
+    values = [row[c] for c in ("pump_days", "fills", "complications")]
+    return all(not is_hidden(v) and int(v) == 0 for v in values)
+
+
+def _label(period: str) -> str:
+    return quarter_label(period) if "Q" in period else month_label(period)
+
+
+def _previous(period: str) -> str:
+    if "Q" in period:
+        q = pd.Period(period, "Q") - 1
+        return f"{q.year}Q{q.quarter}"
+    return (pd.Period(period, "M") - 1).strftime("%Y-%m")
 
 
 def _num(row: pd.Series | None, col: str) -> float | None:
     if row is None:
         return None
     value = row[col]
-    if isinstance(value, str) or value is None or pd.isna(value):
+    if value is None or is_hidden(value) or pd.isna(value):
         return None
     return float(value)
 
 
-def _shown_count(row: pd.Series, col: str) -> str:
+def _shown(row: pd.Series, col: str) -> str:
     value = row[col]
     return value if isinstance(value, str) else f"{int(value):,}"
 
 
-def _delta(now: float | None, before: float | None, fmt: str, prev: str | None) -> str | None:
-    if now is None or before is None or prev is None:
+def _delta(now: float | None, before: float | None, fmt: str, prev: str) -> str | None:
+    if now is None or before is None:
         return None
-    if fmt.format(now - before).lstrip("+-").strip("0.,") == "":
-        return f"no change vs {month_label(prev)}"
-    return f"{fmt.format(now - before)} vs {month_label(prev)}"
+    text = fmt.format(now - before)
+    if text.lstrip("+-").strip("0.,") == "":
+        return "no change"
+    return text
 
 
-def _signal(chart: ChartData, month: str) -> str:
-    found = chart.month_signal(month)
-    if found == "outside the limits":
-        return "⚠ Signal: this month is outside the control limits"
-    if found == "run pattern":
+def _signal(chart_: ChartFigure, period: str) -> str:
+    found = chart_.point_signal(period)
+    if "upper" in found or "lower" in found:
+        return "⚠ Signal: outside the control limits"
+    if "runs" in found:
         return "⚠ Signal: a non-random run pattern in the chart"
-    if chart.result is None:
-        return ""
-    return "No signal: chance variation"
+    if found == "none":
+        return "No signal: chance variation"
+    return ""
 
 
-def _kpis(
+def _tiles(
     now: pd.Series,
     before: pd.Series | None,
-    prev: str | None,
-    on_time: ChartData,
-    compl: ChartData,
-    month: str,
-) -> tuple[Kpi, ...]:
-    rate, rate_b = _num(now, "on_time_rate"), _num(before, "on_time_rate")
-    crate, crate_b = (
-        _num(now, "complication_rate_per_1000"),
-        _num(before, "complication_rate_per_1000"),
-    )
+    prev: str,
+    on_time: ChartFigure,
+    compl: ChartFigure,
+    period: str,
+) -> tuple[Tile, ...]:
+    rate, crate = _num(now, "on_time_rate"), _num(now, "complication_rate_per_1000")
     lo, hi = _num(now, "rate_ci_low"), _num(now, "rate_ci_high")
-    hidden = HIDDEN
-    tiles: list[dict[str, Any]] = [
-        dict(
-            key="on_time_rate",
-            value=f"{rate * 100:.1f} %" if rate is not None else _blank(now, "refills_due"),
-            delta=_delta(
+    due = _shown(now, "refills_due")
+    rate_text = f"{rate * 100:.1f} %" if rate is not None else ("none due" if due == "0" else "–")
+    ci = f" · 95 % CI {lo:.2f} to {hi:.2f}" if lo is not None and hi is not None else ""
+    rate_before = _num(before, "on_time_rate")
+    values = {
+        "on_time_rate": (
+            rate_text,
+            _delta(
                 None if rate is None else rate * 100,
-                None if rate_b is None else rate_b * 100,
+                None if rate_before is None else rate_before * 100,
                 "{:+.1f} points",
                 prev,
             ),
-            detail=f"{_shown_count(now, 'on_time')} of {_shown_count(now, 'refills_due')} refills due",
-            signal=_signal(on_time, month),
-            raw=rate,
+            f"{_shown(now, 'on_time')} of {due} refills due",
+            _signal(on_time, period),
+            rate,
         ),
-        dict(
-            key="missed",
-            value=_shown_count(now, "missed"),
-            delta=_delta(_num(now, "missed"), _num(before, "missed"), "{:+.0f}", prev),
-            detail=f"pumps that ran dry · {_shown_count(now, 'overdue')} more overdue",
-            signal="",
-            raw=_num(now, "missed"),
+        "missed": (
+            _shown(now, "missed"),
+            _delta(_num(now, "missed"), _num(before, "missed"), "{:+.0f}", prev),
+            f"of the refills due in {_label(period)} · {_shown(now, 'overdue')} past the alarm date",
+            "",
+            _num(now, "missed"),
         ),
-        dict(
-            key="complication_rate_per_1000",
-            value=f"{crate:.2f}" if crate is not None else hidden,
-            delta=_delta(crate, crate_b, "{:+.2f}", prev),
-            detail=(
-                f"per 1,000 pump-days · 95 % CI {lo:.2f} to {hi:.2f} · "
-                f"{_shown_count(now, 'complications')} reports"
-                if lo is not None and hi is not None
-                else f"per 1,000 pump-days · {_shown_count(now, 'complications')} reports"
-            ),
-            signal=_signal(compl, month),
-            raw=crate,
+        "complication_rate_per_1000": (
+            f"{crate:.2f}" if crate is not None else "–",
+            _delta(crate, _num(before, "complication_rate_per_1000"), "{:+.2f}", prev),
+            f"per 1,000 pump-days{ci} · {_shown(now, 'complications')} reports",
+            _signal(compl, period),
+            crate,
         ),
-        dict(
-            key="active_patients",
-            value=_shown_count(now, "active_patients"),
-            delta=_delta(
-                _num(now, "active_patients"), _num(before, "active_patients"), "{:+.0f}", prev
-            ),
-            detail="with a pump in place on at least one day",
-            signal="",
-            raw=_num(now, "active_patients"),
+        "active_patients": (
+            _shown(now, "active_patients"),
+            _delta(_num(now, "active_patients"), _num(before, "active_patients"), "{:+,.0f}", prev),
+            "with a pump in place on at least one day",
+            "",
+            _num(now, "active_patients"),
         ),
-        dict(
-            key="pump_days",
-            value=_shown_count(now, "pump_days"),
-            delta=_delta(_num(now, "pump_days"), _num(before, "pump_days"), "{:+,.0f}", prev),
-            detail="days with a pump in place in this selection",
-            signal="",
-            raw=_num(now, "pump_days"),
+        "pump_days": (
+            _shown(now, "pump_days"),
+            _delta(_num(now, "pump_days"), _num(before, "pump_days"), "{:+,.0f}", prev),
+            "days with a pump in place",
+            "",
+            _num(now, "pump_days"),
         ),
-    ]
-    return tuple(_tile(**t) for t in tiles)
+    }
+    return tuple(_tile(key, *values[key]) for key in TILE_MEASURES)
 
 
-def _tile(**fields: Any) -> Kpi:
-    """A tile whose label, help text and colour of change come from the measure registry."""
-    m = BY_ID[fields["key"]]
+def _tile(
+    key: str, value: str, delta: str | None, detail: str, signal: str, raw: float | None
+) -> Tile:
+    """A tile whose label, help text and colour of change come from the vocabulary."""
+    m = MEASURE[key]
     better = {True: "Higher is better.", False: "Lower is better.", None: ""}[m.higher_is_better]
     colour = {True: "normal", False: "inverse", None: "off"}[m.higher_is_better]
-    if fields["delta"] and fields["delta"].startswith("no change"):
+    if delta is None or delta == "no change":
         colour = "off"
-    if fields["value"] == HIDDEN:
-        fields["detail"] = f"hidden in sharing mode (small numbers) · {fields['detail']}"
-    label = TILE_LABELS.get(m.id, m.label)
-    return Kpi(
-        label=label, help=f"{m.label}: {m.help} {better}".strip(), delta_color=colour, **fields
+    if value == "–":
+        detail = f"hidden (small numbers) · {detail}"
+    return Tile(
+        key,
+        m.short_label,
+        value,
+        delta,
+        colour,
+        detail,
+        signal,
+        f"{m.label}: {m.help} {better}".strip(),
+        raw,
     )
-
-
-def _blank(row: pd.Series, den: str) -> str:
-    value = row[den]
-    if not isinstance(value, str) and int(value) == 0:
-        return "none due"
-    return HIDDEN

@@ -11,9 +11,10 @@ import pandas as pd
 
 from analytics.config import DEFAULT, Config
 from analytics.engine.refills import episodes, refills
+from analytics.engine.selection import with_facts
 from analytics.engine.tables import prepare
-from analytics.figures.filters import Filters, apply_filters
-from analytics.figures.labels import STATUS_LABELS
+from analytics.figures.scope import Cutoff, Scope
+from analytics.vocabulary import label
 
 _VISITS = """
 SELECT visit_date, visit_type, visit_id, site, pump_model_if AS pump_model, drug_if AS drug,
@@ -46,15 +47,13 @@ class TimelineData:
     message: str | None = None
 
 
-def patient_ids(
-    con: duckdb.DuckDBPyConnection, filters: Filters, config: Config = DEFAULT
-) -> list[str]:
-    """Patients with a fill or a pump-day in the filtered groups, sorted."""
-    apply_filters(con, filters, config)
-    rows = con.execute(
-        "SELECT patient_id FROM pq_refills UNION SELECT patient_id FROM pq_exposure ORDER BY 1"
-    ).fetchall()
-    return [str(r[0]) for r in rows]
+def patient_ids(cut: Cutoff, scope: Scope) -> list[str]:
+    """Patients with a fill or a pump-day in the selected groups, sorted."""
+    sql, params = with_facts(
+        "SELECT patient_id FROM {refills} UNION SELECT patient_id FROM {exposure} ORDER BY 1",
+        scope.selection,
+    )
+    return [str(r[0]) for r in cut.ready().execute(sql, params).fetchall()]
 
 
 def patient_timeline(
@@ -72,7 +71,8 @@ def patient_timeline(
         ["fill_date", "fill_type", "due_date", "due_source", "empty_date", "next_fill_date",
          "status", "days_late", "dry_days", "volume_added_ml"]
     ].reset_index(drop=True)  # fmt: skip
-    fills["status"] = fills["status"].map(lambda s: STATUS_LABELS.get(s, s))
+    fills["status"] = fills["status"].map(lambda s: label("status", s))
+    fills["due_source"] = fills["due_source"].map(lambda s: label("due_source", s) if s else "")
     eps = episodes(con, as_of, config)
     eps = eps[eps["patient_id"] == patient_id].drop(columns=["patient_id"]).reset_index(drop=True)
     message = None if len(visits) else "No visits for this patient up to the data cut-off."

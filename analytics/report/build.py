@@ -15,7 +15,6 @@ from analytics.report.narrative import summary
 from analytics.report.pdf import write_pdf
 from analytics.report.period import ReportMonth
 from analytics.report.sections import sections
-from analytics.report.suppressed import suppress_content
 from analytics.report.xlsx import write_xlsx
 from analytics.store import reader
 
@@ -55,8 +54,6 @@ def report_content(request: ReportRequest) -> Content:
     now = request.generated_at or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with reader(request.db) as con:
         content = gather(con, month, config, request.programme, now, request.suppress_below)
-    if request.suppress_below:
-        content = suppress_content(content, request.suppress_below)
     return content
 
 
@@ -68,14 +65,21 @@ def _out_dir(path: str | os.PathLike[str]) -> Path:
     return out
 
 
+def file_stem(month: str, suppress_below: int | None) -> str:
+    """'pumpqi-2026-10' for the committee, 'pumpqi-2026-10-shared' for sharing: the two
+    packs never share a file name, so the wrong one is not sent by mistake."""
+    return f"pumpqi-{month}-shared" if suppress_below else f"pumpqi-{month}"
+
+
 def build_report(request: ReportRequest) -> ReportFiles:
-    """Write pumpqi-YYYY-MM.html, .pdf and .xlsx into `out_dir`; return their paths."""
+    """Write pumpqi-YYYY-MM.html, .pdf and .xlsx (…-shared.* for sharing) into `out_dir`;
+    return their paths."""
     unknown = set(request.formats) - set(FORMATS)
     if unknown:
         raise PumpqiError(f"unknown report format(s): {', '.join(sorted(unknown))}")
     content = report_content(request)
     out = _out_dir(request.out_dir)
-    stem = out / f"pumpqi-{content.meta.month.month}"
+    stem = out / file_stem(content.meta.month.month, request.suppress_below)
     parts = sections(content)
     html = render_html(content, parts)
     paths = {f: stem.with_suffix(f".{f}") for f in request.formats}

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import vl_convert as vlc
 
-from analytics.engine.complications import funnel_limits
+from analytics.figures import Funnel
 from analytics.spc import Annotation, SpcResult
 
 LINE = "#2F6DB5"
@@ -113,28 +113,22 @@ def spc_svg(
     return _svg(chart, key)
 
 
-def _funnel_curves(pooled: float, min_days: float, max_days: float) -> pd.DataFrame:
-    days = np.unique(np.linspace(max(1.0, min_days * 0.5), max_days * 1.1, 120).round())
-    rows = []
-    for label, lo_q, hi_q in (("95 %", 0.025, 0.975), ("99.8 %", 0.001, 0.999)):
-        lo, hi = funnel_limits(pooled / 1000, days, lo_q, hi_q)
-        for side, values in (("low", lo), ("high", hi)):
-            rows.append(
-                pd.DataFrame({"pump_days": days, "limit": values, "band": label, "side": side})
-            )
-    return pd.concat(rows, ignore_index=True)
-
-
-def funnel_svg(table: pd.DataFrame, key: str = "funnel") -> str | None:
-    """The funnel plot of the sites with a visible rate; None when the pooled rate is hidden."""
-    total = table[table["group"] == "all sites"]
-    sites = table[(table["group"] != "all sites") & table["rate_per_1000"].notna()]
-    if total.empty or pd.isna(total["rate_per_1000"].iloc[0]) or sites.empty:
+def funnel_svg(funnel: Funnel, key: str = "funnel") -> str | None:
+    """The funnel plot of the sites with a shown rate, around the pooled rate; None when
+    the pooled rate cannot be shown or no site has a rate."""
+    table = funnel.table.frame
+    rate = pd.to_numeric(table["rate_per_1000"], errors="coerce")
+    sites = table[rate.notna()].assign(rate=rate[rate.notna()])
+    if funnel.pooled_rate_per_1000 is None or sites.empty or funnel.curve.empty:
         return None
-    pooled = float(total["rate_per_1000"].iloc[0])
-    exposure = pd.to_numeric(sites["pump_days"])
-    curves = _funnel_curves(pooled, float(exposure.min()), float(exposure.max()))
-    x = alt.X("pump_days:Q", title="Pump-days (12 months)")
+    pooled = funnel.pooled_rate_per_1000
+    c = funnel.curve
+    curves = pd.concat([
+        pd.DataFrame({"pump_days": c["pump_days"], "limit": c[col], "band": band, "side": side})
+        for col, band, side in (("lower_95", "95 %", "low"), ("upper_95", "95 %", "high"),
+                                ("lower_998", "99.8 %", "low"), ("upper_998", "99.8 %", "high"))
+    ], ignore_index=True)  # fmt: skip
+    x = alt.X("pump_days:Q", title="Pump-days in the period")
     band = alt.StrokeDash("band:N", scale=alt.Scale(domain=["95 %", "99.8 %"], range=[[4, 3], [1, 0]]),
                           legend=alt.Legend(title="Limits", orient="top-right"))  # fmt: skip
     lines = alt.Chart(curves).mark_line(color=LIMIT, strokeWidth=1).encode(
@@ -142,9 +136,7 @@ def funnel_svg(table: pd.DataFrame, key: str = "funnel") -> str | None:
         detail="side:N",
     )  # fmt: skip
     centre = alt.Chart(pd.DataFrame({"y": [pooled]})).mark_rule(color=CENTRE).encode(y="y:Q")
-    pts = sites.assign(
-        rate=pd.to_numeric(sites["rate_per_1000"]), days=pd.to_numeric(sites["pump_days"])
-    )
+    pts = sites.assign(days=pd.to_numeric(sites["pump_days"]), group=sites["group"].astype(str))
     dots = alt.Chart(pts[["group", "rate", "days"]]).encode(x=alt.X("days:Q"), y=alt.Y("rate:Q"))
     layers = [lines, centre, dots.mark_point(filled=True, size=60, color=LINE),
               dots.mark_text(dx=7, align="left", fontSize=11).encode(text="group:N")]  # fmt: skip

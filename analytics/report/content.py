@@ -1,53 +1,52 @@
-"""Everything the monthly report shows, gathered once from the analytics library.
+"""Everything the monthly pack shows, taken from the figures layer (analytics.figures):
+the same functions, the same cut-off object and the same disclosure rules as the
+dashboard, so that the pack and the dashboard cannot disagree.
 
-`gather()` calls the library functions (metrics, refills, complications, SPC,
-annotations) for the reported month and holds their results, unsuppressed, in one
-frozen `Content`. Nothing here defines a metric: sums over months are turned into
-rates by the metrics module's own rate functions. `suppression.suppress_content`
-turns a Content into the copy shared outside the committee.
+For the QI committee the pack reports the month (cut-off: its last day) beside the
+12 months ending with it. A pack for sharing reports the last calendar quarter ended by
+the month (a fixed period: two shared packs never overlap), with small counts hidden.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
 from analytics.config import Config
-from analytics.engine.complications import (
-    Period,
-    funnel,
-    outside_episode_reports,
-    rates_by_category,
-    refill_quality,
-    serious_events,
-    time_since_surgery,
-)
-from analytics.engine.metrics import (
-    complication_rate,
-    monthly_metrics,
-    on_time_rate,
-    refill_error_rate,
-)
-from analytics.engine.refills import refills, status_counts, worklist
-from analytics.engine.tables import data_end, prepare
+from analytics.engine.metrics import METRIC_COLUMNS
+from analytics.engine.tables import data_end
 from analytics.errors import PumpqiError
-from analytics.report.control import control_charts
-from analytics.report.period import AVERAGE_MONTHS, CHART_MONTHS, ReportMonth
-from analytics.report.sources import (
-    data_quality,
-    funnel_with_total,
-    ingest_manifest,
-    list_counts,
-    missed_fills,
-    not_in_rate,
-    surgery_pivot,
-    worklist_counts,
+from analytics.figures import (
+    ChartFigure,
+    FigureTable,
+    Funnel,
+    Headline,
+    OverviewFigures,
+    Scope,
+    open_cutoff,
+    overview,
 )
-from analytics.spc import Annotation, SpcResult, list_annotations
+from analytics.figures.base import cells, chart_window, notes, with_rates
+from analytics.figures.complications import report_lists, site_funnel
+from analytics.figures.now import headline, now_table
+from analytics.figures.refills import fill_lists
+from analytics.figures.scope import Cutoff
+from analytics.figures.tables import (
+    categories,
+    codes,
+    count_of,
+    excluded,
+    refill_quality,
+    refills_by_group,
+    severity,
+    surgery_times,
+)
+from analytics.report.period import AVERAGE_MONTHS, CHART_MONTHS, ReportMonth
+from analytics.report.sources import data_quality, ingest_manifest
+from analytics.spc import Annotation
 from analytics.store import package_version
 
 
@@ -57,6 +56,7 @@ class Meta:
 
     programme: str
     month: ReportMonth
+    period_label: str
     data_end: dt.date
     generated_at: dt.datetime
     version: str
@@ -67,40 +67,46 @@ class Meta:
 
 @dataclass(frozen=True, eq=False)
 class Content:
-    """The report's figures. Frames are library outputs; counts may become '<N' strings
-    and derived figures None once suppressed (see `suppression.suppress_content`)."""
+    """The pack's figures. `long` tables cover the 12 months (None in a shared pack)."""
 
     meta: Meta
+    scope: Scope
+    long_scope: Scope | None
     manifest: pd.DataFrame
-    history: pd.DataFrame
-    totals_12m: pd.DataFrame
-    by_site: pd.DataFrame
-    not_in_rate: pd.DataFrame
-    missed: pd.DataFrame
-    quality: pd.DataFrame
-    worklist: pd.DataFrame
-    categories: pd.DataFrame
-    codes: pd.DataFrame
-    funnel: pd.DataFrame
-    serious: pd.DataFrame
-    surgery: pd.DataFrame
-    list_counts: pd.DataFrame
-    data_quality: pd.DataFrame
+    headline: Headline
+    overview: OverviewFigures
+    history: pd.DataFrame  # the metrics rows of the charts' months (as shown)
+    long_totals: pd.Series | None  # the 12 months' counts and rates
+    on_time: ChartFigure
+    complications: ChartFigure
+    by_site: FigureTable
+    excluded: FigureTable
+    quality: FigureTable
+    worklist: FigureTable
+    categories: FigureTable
+    categories_long: FigureTable | None
+    codes: FigureTable
+    funnel: Funnel
+    surgery: FigureTable
+    severity: FigureTable
+    missed: FigureTable | None
+    serious: FigureTable | None
+    serious_count: object
+    missed_count: object
+    data_quality: FigureTable
     annotations: tuple[Annotation, ...]
-    charts: Mapping[str, SpcResult]
-    lists_hidden: bool = False
 
     @property
-    def this_month(self) -> pd.Series:
-        return self.history.iloc[-1]
+    def shared(self) -> bool:
+        return self.meta.suppress_below is not None
 
     @property
-    def last_month(self) -> pd.Series | None:
-        return self.history.iloc[-2] if len(self.history) > 1 else None
+    def lists_hidden(self) -> bool:
+        return self.missed is None
 
 
 def check_month(con: duckdb.DuckDBPyConnection, month: ReportMonth) -> dt.date:
-    """The data's last date, after refusing a month after it or a month without data."""
+    """The data's last date, after refusing a month after it."""
     end = data_end(con)
     if end is None:
         raise PumpqiError("the database holds no visits yet; ingest a visits file first")
@@ -112,69 +118,59 @@ def check_month(con: duckdb.DuckDBPyConnection, month: ReportMonth) -> dt.date:
     return end
 
 
-def _require_data(history: pd.DataFrame, month: ReportMonth) -> None:
-    rows = history[history["month"] == month.month]
-    if rows.empty or int(rows[["pump_days", "fills", "complications"]].iloc[0].sum()) == 0:
+def shared_quarter(month: ReportMonth) -> str:
+    """The last calendar quarter that has ended by the end of the month."""
+    q = pd.Period(month.month, "M").asfreq("Q")
+    if pd.Period(month.month, "M") != q.asfreq("M", "end"):
+        q -= 1
+    return f"{q.year}Q{q.quarter}"
+
+
+def _scopes(month: ReportMonth, threshold: int | None) -> tuple[Scope, Scope | None]:
+    if threshold:
+        return Scope.quarter(shared_quarter(month), threshold), None
+    first, last = month.window(AVERAGE_MONTHS)
+    return Scope.months(month.month, month.month), Scope.months(first, last)
+
+
+def _history(cut: Cutoff, scope: Scope, month: ReportMonth) -> pd.DataFrame:
+    """The metrics rows of the charts' months (counts as shown, rates from them)."""
+    if scope.shared:
+        first, last = chart_window(scope)
+    else:
+        first, last = month.window(CHART_MONTHS)
+    chart_scope = scope if scope.shared else Scope.months(first, last)
+    months = [
+        p.strftime("%Y-%m") for p in pd.period_range(pd.Period(first, "M"), pd.Period(last, "M"))
+    ]
+    counts = ["active_patients", "fills", "refills_due", "on_time", "late", "missed",
+              "overdue", "complications", "refill_errors"]  # fmt: skip
+    series = cells(cut, chart_scope, "month").series("month", months, counts)
+    has_data = series[["fills", "complications"]].map(lambda v: v != 0).any(axis=1) | (
+        series["pump_days"] > 0
+    )
+    rows = with_rates(series[has_data].rename(columns={"period": "month"}).reset_index(drop=True))
+    rows.insert(1, "group", "all")
+    return rows[[c for c in METRIC_COLUMNS if c in rows.columns]]
+
+
+def _require_data(cut: Cutoff, scope: Scope, month: ReportMonth) -> None:
+    fills, reports = count_of(cut, scope, "fills"), count_of(cut, scope, "complications")
+    days = cells(cut, scope, "period" if not scope.shared else "quarter").pump_days
+    if fills == 0 and reports == 0 and int(days["pump_days"].sum()) == 0:
         raise PumpqiError(
-            f"--month {month.month}: no pump therapy, fills or reports in that month; "
+            f"--month {month.month}: no pump therapy, fills or reports in {scope.label()}; "
             "choose a month inside the data"
         )
 
 
-def _totals(history: pd.DataFrame, month: ReportMonth) -> pd.DataFrame:
-    """The last 12 months summed, with rates from the metrics module's rate functions."""
-    first, last = month.window(AVERAGE_MONTHS)
-    part = history[(history["month"] >= first) & (history["month"] <= last)]
-    counts = part.drop(columns=["month", "group"]).select_dtypes("integer").sum()
-    row = pd.DataFrame([counts]).astype("int64")
-    row.insert(0, "group", "all")
-    row.insert(0, "month", f"{part['month'].iloc[0]} to {last}")
-    row["months"] = len(part)
-    row["on_time_rate"] = on_time_rate(row["on_time"], row["refills_due"])
-    rate, lo, hi = complication_rate(row["complications"], row["pump_days"])
-    row["complication_rate_per_1000"], row["rate_ci_low"], row["rate_ci_high"] = rate, lo, hi
-    row["refill_error_rate_per_100"] = refill_error_rate(row["refill_errors"], row["fills"])
+def _long_totals(cut: Cutoff, long_scope: Scope) -> pd.Series:
+    counts = ["active_patients", "fills", "refills_due", "on_time", "late", "missed",
+              "overdue", "complications", "refill_errors"]  # fmt: skip
+    table = cells(cut, long_scope, "period").series("period", ["period"], counts)
+    row = with_rates(table).iloc[0]
+    row["months"] = len(long_scope.month_list())
     return row
-
-
-def _with_total(by_group: pd.DataFrame, total: pd.DataFrame) -> pd.DataFrame:
-    return pd.concat([by_group, total], ignore_index=True)
-
-
-def _complication_tables(
-    con: duckdb.DuckDBPyConnection, month: ReportMonth, config: Config
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Reports by category and by code: this month and the last 12 months side by side."""
-    this, year = Period(month.month, month.month), Period(*month.window(AVERAGE_MONTHS))
-    out = []
-    for codes in (False, True):
-        key = ["complication", "category"] if codes else ["category"]
-        cols = [*key, "reports", "serious", "rate_per_1000", "ci_low", "ci_high"]
-        now = rates_by_category(con, month.as_of, None, this, config=config, codes=codes)[cols]
-        past = rates_by_category(con, month.as_of, None, year, config=config, codes=codes)
-        past = past[[*key, "reports", "rate_per_1000"]].rename(
-            columns={"reports": "reports_12m", "rate_per_1000": "rate_per_1000_12m"}
-        )
-        out.append(now.merge(past, on=key, how="left"))
-    return out[0], out[1]
-
-
-def _category_total(
-    categories: pd.DataFrame, history: pd.DataFrame, totals: pd.DataFrame
-) -> pd.DataFrame:
-    """'all categories' row: this month's and the 12 months' figures from the metrics table."""
-    now = history.iloc[-1]
-    row = {
-        "category": "all categories",
-        "reports": int(now["complications"]),
-        "serious": int(categories["serious"].sum()),
-        "rate_per_1000": now["complication_rate_per_1000"],
-        "ci_low": now["rate_ci_low"],
-        "ci_high": now["rate_ci_high"],
-        "reports_12m": int(totals["complications"].iloc[0]),
-        "rate_per_1000_12m": totals["complication_rate_per_1000"].iloc[0],
-    }
-    return _with_total(categories, pd.DataFrame([row]))
 
 
 def gather(
@@ -185,45 +181,47 @@ def gather(
     generated_at: dt.datetime,
     suppress_below: int | None = None,
 ) -> Content:
-    """Every figure of the report for `month` (cut-off: its last day), unsuppressed."""
+    """Every figure of the pack for `month` (cut-off: its last day)."""
     end = check_month(con, month)
-    as_of = prepare(con, month.as_of, config)
-    first, _ = month.window(CHART_MONTHS)
-    history = monthly_metrics(con, as_of, None, first, month.month, config)
-    _require_data(history, month)
-    totals = _totals(history, month)
-    this, year = Period(month.month, month.month), Period(*month.window(AVERAGE_MONTHS))
-    # the month's fills only (dated or due in it): every list and count below needs no more
-    fills = refills(con, as_of, config, detail=True, dated_in=(month.first_day, month.as_of))
-    categories, codes = _complication_tables(con, month, config)
+    cut = open_cutoff(con, month.as_of, config, today=month.as_of)
+    scope, long_scope = _scopes(month, suppress_below)
+    if scope.shared and pd.Period(scope.last, "M").end_time.date() > cut.as_of:
+        raise PumpqiError(f"--month {month.month}: no calendar quarter has ended by then")
+    _require_data(cut, scope, month)
+    span = long_scope or scope
+    chart_scope = scope if scope.shared else Scope.months(*month.window(CHART_MONTHS))
+    over = overview(cut, chart_scope)
+    assert over.on_time is not None and over.complications is not None, "checked above"
+    lists = None if scope.shared else (fill_lists(cut, scope), report_lists(cut, scope))
     meta = Meta(
-        programme, month, end, generated_at, package_version(), config.digest(),
+        programme, month, scope.label(), end, generated_at, package_version(), config.digest(),
         tuple(config.table()), suppress_below,
     )  # fmt: skip
-    notes = tuple(a for a in list_annotations(con) if a.change_date <= as_of)
-    outside = outside_episode_reports(con, as_of, this, config)
-    missed, serious = missed_fills(fills, month), serious_events(con, as_of, this, config)
-    by_site = monthly_metrics(con, as_of, "site", month.month, month.month, config)
-    quality = refill_quality(con, as_of, "site", this, config)
     return Content(
         meta=meta,
+        scope=scope,
+        long_scope=long_scope,
         manifest=ingest_manifest(con),
-        history=history,
-        totals_12m=totals,
-        by_site=_with_total(by_site, history.iloc[[-1]]),
-        not_in_rate=not_in_rate(fills, month),
-        missed=missed,
-        quality=_with_total(quality, refill_quality(con, as_of, None, this, config)),
-        worklist=worklist_counts(worklist(con, as_of, None, config)),
-        categories=_category_total(categories, history, totals),
-        codes=codes[codes["reports_12m"] > 0].reset_index(drop=True),
-        funnel=funnel_with_total(funnel(con, as_of, "site", year, config=config)),
-        serious=serious,
-        surgery=surgery_pivot(time_since_surgery(con, as_of, year, config)),
-        list_counts=list_counts(missed, serious),
-        data_quality=data_quality(
-            con, fills, outside, month, status_counts(con, as_of, config)["unknown"]
-        ),
-        annotations=notes,
-        charts=control_charts(history, notes),
+        headline=headline(cut, scope),
+        overview=over,
+        history=_history(cut, scope, month),
+        long_totals=_long_totals(cut, long_scope) if long_scope else None,
+        on_time=over.on_time,
+        complications=over.complications,
+        by_site=refills_by_group(cut, scope, "site"),
+        excluded=excluded(cut, scope),
+        quality=refill_quality(cut, scope),
+        worklist=now_table(cut, scope),
+        categories=categories(cut, scope),
+        categories_long=categories(cut, long_scope) if long_scope else None,
+        codes=codes(cut, span),
+        funnel=site_funnel(cut, span, "site"),
+        surgery=surgery_times(cut, span),
+        severity=severity(cut, scope),
+        missed=lists[0][0] if lists else None,
+        serious=lists[1][0] if lists else None,
+        serious_count=count_of(cut, scope, "serious"),
+        missed_count=count_of(cut, scope, "missed"),
+        data_quality=data_quality(con, cut, scope),
+        annotations=notes(cut),
     )

@@ -57,6 +57,7 @@ def facts(content: Content) -> list[tuple[str, str]]:
     return [
         ("Programme", m.programme),
         ("Month reported", m.month.label),
+        ("Period of the tables", m.period_label),
         ("Data cut-off", m.month.as_of.isoformat()),
         ("Latest record in the data", m.data_end.isoformat()),
         ("Generated", m.generated_at.strftime(GENERATED_FORMAT)),

@@ -1,6 +1,7 @@
-"""The summary in plain sentences, each one built from a figure of the (possibly
-suppressed) Content or a signal of a control chart: nothing is written that was not
-computed. A suppressed count reads '<11', and a figure derived from it is left out."""
+"""The summary in plain sentences, each one built from a figure of the pack (as shown:
+a hidden count reads '<11' and a figure derived from it is left out) or a signal of a
+control chart: nothing is written that was not computed. The first sentence is the
+safety headline about the patients now."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.figures import is_hidden
+from analytics.figures.overview import row_of
 from analytics.report.content import Content
-from analytics.report.control import point_signal
 from analytics.report.table import Cell
 
 WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
 def count_of(value: Any, singular: str, plural: str | None = None, start: bool = False) -> str:
-    """'two pumps', 'one pump', '<11 pumps', '1,234 fills' (capitalised at a sentence start)."""
+    """'two pumps', 'one pump', '<11 pumps', '— pumps', '1,234 fills' (capitalised at a
+    sentence start)."""
     plural = plural or singular + "s"
     if isinstance(value, str):
         text = f"{value} {plural}"
@@ -27,30 +30,63 @@ def count_of(value: Any, singular: str, plural: str | None = None, start: bool =
     return text[0].upper() + text[1:] if start else text
 
 
-def _hidden(value: Any) -> bool:
-    return value is None or isinstance(value, str) or pd.isna(value)
+def _blank(value: Any) -> bool:
+    return value is None or is_hidden(value) or (not isinstance(value, str) and pd.isna(value))
+
+
+def _now(content: Content) -> pd.Series:
+    o = content.overview
+    assert o.rows is not None and o.period is not None
+    return row_of(o.rows, o.period)
 
 
 def _reading(content: Content, measure_id: str) -> str:
-    signal = point_signal(content.charts, measure_id, content.meta.month.month)
+    chart = content.on_time if measure_id == "on_time_rate" else content.complications
+    signal = chart.point_signal(content.overview.period or "") if chart.result is not None else ""
     if signal in ("", "none"):
-        return "within the usual range" if signal == "none" else "too few months for a chart"
+        return (
+            "within the usual range" if signal == "none" else "no chart statement (too few points)"
+        )
     words = signal.replace("runs signal", "a non-random run on the chart")
     return words.replace(
         "above the upper limit", "above the upper control limit (a signal)"
     ).replace("below the lower limit", "below the lower control limit (a signal)")
 
 
+def patients_now(content: Content) -> str:
+    return content.headline.sentence
+
+
 def on_time(content: Content) -> str:
-    row, month = content.this_month, content.meta.month.short
+    row, label = _now(content), content.meta.period_label
     due, done, rate = row["refills_due"], row["on_time"], row["on_time_rate"]
     if due == 0:
-        return f"No refills were due in {month}."
-    if _hidden(rate):
-        return f"On-time refills in {month}: {done} of {due} (the rate is left out: small numbers)."
+        return f"No refills were due in {label}."
+    if _blank(rate):
+        return f"On-time refills in {label}: {done} of {due} (the rate is left out: small numbers)."
     pct = Cell(float(rate), "pct").text()
-    reading = _reading(content, "on_time_rate")
-    return f"On-time refills {pct} in {month} ({Cell(done, 'count').text()} of {Cell(due, 'count').text()}), {reading}."
+    return (
+        f"On-time refills {pct} in {label} ({Cell(done, 'count').text()} of "
+        f"{Cell(due, 'count').text()} due), {_reading(content, 'on_time_rate')}."
+    )
+
+
+def ran_dry(content: Content) -> str:
+    """The adherence figure of the period, labelled as such (the patients now are the
+    first sentence)."""
+    row, label = _now(content), content.meta.period_label
+    missed = row["missed"]
+    if not isinstance(missed, str) and missed == 0:
+        return (
+            f"Adherence: none of the refills due in {label} ran dry (computed) before its refill."
+        )
+    who = ""
+    if content.missed is not None and not content.missed.empty:
+        who = f" ({_who(content.missed.frame, 'drug', 'site')})"
+    return (
+        f"Adherence: {count_of(missed, 'refill')} due in {label} ran dry (computed) before "
+        f"the refill{who}."
+    )
 
 
 WHO_MAX_GROUPS = 4
@@ -74,74 +110,62 @@ def _who(frame: pd.DataFrame, what: str, where: str) -> str:
     return "; ".join(bits)
 
 
-def ran_dry(content: Content) -> str:
-    row = content.this_month
-    missed, overdue = row["missed"], row["overdue"]
-    if isinstance(missed, str) or content.lists_hidden:
-        text = f"{count_of(missed, 'pump', start=True)} ran dry (fills due in the month)."
-    elif missed == 0:
-        text = "No pump ran dry."
-    else:
-        text = f"{count_of(missed, 'pump', start=True)} ran dry ({_who(content.missed, 'drug', 'site')})."
-    if isinstance(overdue, str) or overdue > 0:
-        text += f" {count_of(overdue, 'refill', start=True)} overdue at the cut-off (alarm passed, not dry yet)."
-    return text
-
-
 def complications(content: Content) -> str:
-    row, month = content.this_month, content.meta.month.short
+    row, label = _now(content), content.meta.period_label
     n, rate = row["complications"], row["complication_rate_per_1000"]
     reading = _reading(content, "complication_rate_per_1000")
-    if n == 0:
-        return f"No complication reports in {month}; {reading}."
-    if _hidden(rate):
-        return f"Complication reports in {month}: {n} (the rate is left out: small numbers); {reading}."
+    if not isinstance(n, str) and n == 0:
+        return f"No complication reports in {label}; {reading}."
+    if _blank(rate):
+        return f"Complication reports in {label}: {n} (the rate is left out: small numbers); {reading}."
     lo, hi = Cell(row["rate_ci_low"], "rate2").text(), Cell(row["rate_ci_high"], "rate2").text()
-    reports = count_of(n, "report")
     return (
-        f"Complication rate {Cell(float(rate), 'rate2').text()} per 1,000 pump-days "
-        f"({reports}, 95 % CI {lo}–{hi}), {reading}."
+        f"Complication rate {Cell(float(rate), 'rate2').text()} per 1,000 pump-days in {label} "
+        f"({count_of(n, 'report')}, 95 % CI {lo}–{hi}), {reading}."
     )
 
 
 def serious(content: Content) -> str:
-    n = content.list_counts.set_index("list").at["serious events", "count"]
+    n = content.serious_count
     if not isinstance(n, str) and n == 0:
         return "No serious events reported."
-    if isinstance(n, str) or content.lists_hidden:
+    if content.serious is None or content.serious.empty:
         return f"{count_of(n, 'serious event', start=True)} reported."
-    return f"{count_of(n, 'serious event', start=True)} reported ({_who(content.serious, 'complication', 'site')})."
+    who = _who(content.serious.frame, "complication", "site")
+    return f"{count_of(n, 'serious event', start=True)} reported ({who})."
 
 
 def refill_quality(content: Content) -> str:
-    total = content.quality[content.quality["group"] == "all"]
-    if total.empty:
-        return "No fills in the month."
-    row = total.iloc[0]
-    errors = count_of(row["refill_errors"], "refill-error report")
+    row = content.quality.frame.iloc[0]
+    errors = count_of(row["refill_errors"], "refill-error report", start=True)
     flags = count_of(row["residual_flags"], "residual discrepancy", "residual discrepancies")
-    checked = count_of(row["refills_with_residuals"], "refill")
-    return f"{errors[0].upper() + errors[1:]}; {flags} among {checked} with residuals recorded."
+    checked = count_of(row["with_residuals"], "refill")
+    return f"{errors}; {flags} among {checked} with both residual volumes recorded."
 
 
 def funnel(content: Content) -> str:
-    f = content.funnel
-    flagged = f[f["signal"].fillna("").astype(str).str.contains("99.8")] if not f.empty else f
+    f = content.funnel.table.frame
+    span = content.long_scope.label() if content.long_scope else content.meta.period_label
+    if "signal" not in f or f.empty:
+        return f"No funnel of sites for {span}."
+    flagged = f[f["signal"].fillna("").astype(str).str.contains("99.8")]
     if flagged.empty:
-        return "No site outside the 99.8 % funnel limits of the complication rate over 12 months."
+        return f"No site outside the 99.8 % funnel limits of the complication rate ({span})."
     bits = [f"site {r['group']} {r['signal']}" for r in flagged.to_dict("records")]
-    return f"Complication rate over 12 months: {'; '.join(bits)} of the funnel."
+    return f"Complication rate by site ({span}): {'; '.join(bits)} of the funnel."
 
 
 def changes(content: Content) -> str:
-    month = content.meta.month.month
-    n = sum(1 for a in content.annotations if a.change_date.strftime("%Y-%m") == month)
-    return f"{count_of(n, 'process change', start=True)} logged this month."
+    s = content.scope
+    n = sum(1 for a in content.annotations if s.first <= a.change_date.strftime("%Y-%m") <= s.last)
+    return f"{count_of(n, 'process change', start=True)} logged in {content.meta.period_label}."
 
 
 def data_quality(content: Content) -> str:
-    dq = content.data_quality
-    unknown = dq[(dq["check"] == "unknown due date") & (dq["detail"] == "fills dated in the month")]
+    dq = content.data_quality.frame
+    unknown = dq[
+        (dq["check"] == "unknown due date") & (dq["detail"] == "fills dated in the period")
+    ]
     quarantined = dq[dq["check"] == "quarantined rows"]["count"]
     visible = [v for v in quarantined if not isinstance(v, str)]
     q_text = (
@@ -150,14 +174,15 @@ def data_quality(content: Content) -> str:
         else "some rows (small counts hidden)"
     )
     fills = count_of(unknown["count"].iloc[0], "fill", start=True)
-    return f"{fills} of the month with an unknown due date; {q_text} in quarantine."
+    return f"{fills} of the period with an unknown due date; {q_text} in quarantine."
 
 
 def summary(content: Content) -> tuple[str, ...]:
-    """The summary sentences, in the order of the report's sections."""
+    """The summary sentences: the patients now first, then the period's figures."""
     return tuple(
         f(content)
         for f in (
+            patients_now,
             on_time,
             ran_dry,
             complications,

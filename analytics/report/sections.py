@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analytics.definitions import DEFINITIONS_MARKDOWN
+from analytics.figures import ChartFigure, FigureTable
+from analytics.figures.definitions import definitions_markdown
 from analytics.report import tables
 from analytics.report.charts import funnel_svg, spc_svg
 from analytics.report.content import Content
 from analytics.report.markdown_lite import to_html
 from analytics.report.narrative import count_of, summary
-from analytics.report.suppressed import hidden_months
 from analytics.report.table import Table
-from analytics.spc import how_to_read, signal_sentences, summary_sentence
-from analytics.vocabulary import MEASURE as BY_ID
 
 
 @dataclass(frozen=True)
@@ -53,63 +51,67 @@ class Section:
         return tuple(b for b in self.blocks if isinstance(b, Table))
 
 
-def _chart(content: Content, measure_id: str, key: str, y_title: str, fmt: str) -> Block:
-    measure = BY_ID[measure_id]
-    result = content.charts.get(measure_id)
-    if result is None:
-        return Text((f"{measure.label}: fewer than 2 months with a denominator, no chart.",))
-    hidden = hidden_months(content.history, measure_id) if content.meta.suppress_below else []
+def _chart(content: Content, chart: ChartFigure, key: str, y_title: str, fmt: str) -> Block:
+    if chart.result is None:
+        return Text((f"{chart.title}: {chart.message or 'no chart'}",))
     notes = tables.chart_notes(content)
-    svg = spc_svg(result, key, y_title, fmt, hidden, notes)
-    words = [f"Reading – {summary_sentence(result)}."]
-    words += [f"Signal – {s}." for s in signal_sentences(result)]
-    if hidden:
-        words.append(f"{len(hidden)} month(s) not plotted: small numbers (suppression).")
-    words.append(how_to_read(result))
+    svg = spc_svg(chart.result, key, y_title, fmt, (), notes)
+    words = [f"Reading – {chart.summary}."]
+    words += [f"Signal – {s}." for s in chart.signals]
+    if chart.hidden:
+        words.append(
+            f"{chart.hidden} {chart.unit}(s) not plotted: small numbers (suppression); the "
+            "centre line and limits use the plotted points only."
+        )
+    words.append(chart.caption)
     if notes:
         words.append("Dotted lines: process changes, numbered as in section 6.")
-    return Figure(
-        key, f"{measure.label}, by month ({result.options.chart}-chart)", svg, tuple(words)
-    )
+    return Figure(key, f"{chart.title} ({chart.result.options.chart}-chart)", svg, tuple(words))
 
 
-def _list_or_count(content: Content, table: Table, name: str, noun: str) -> Block:
-    if not content.lists_hidden:
-        if table.empty:
-            return Text((f"{table.caption}: none.",))
-        return table
-    n = content.list_counts.set_index("list").at[name, "count"]
-    return Text((f"{table.caption}: {count_of(n, noun)} (not listed: outputs for sharing).",))
+def _list_or_count(
+    content: Content, fig: FigureTable | None, count: object, caption: str, noun: str
+) -> Block:
+    if fig is None:
+        return Text((f"{caption}: {count_of(count, noun)} (not listed: outputs for sharing).",))
+    if fig.empty:
+        return Text((f"{fig.caption}: none.",))
+    return tables.figure(fig)
 
 
 def refill_section(content: Content) -> Section:
     blocks: tuple[Block, ...] = (
-        _chart(content, "on_time_rate", "chart-on-time", "On-time refills (%)", "{:.1f} %"),
-        tables.statuses_by_site(content),
-        tables.not_in_rate(content),
-        _list_or_count(content, tables.missed_fills(content), "missed fills", "fill"),
-        tables.refill_quality(content),
-        tables.worklist_counts(content),
-    )
+        _chart(content, content.on_time, "chart-on-time", "On-time refills (%)", "{:.1f} %"),
+        tables.figure(content.by_site),
+        tables.figure(content.excluded),
+        _list_or_count(content, content.missed, content.missed_count,
+                       f"Refills due in {content.meta.period_label} that ran dry (computed)", "fill"),
+        tables.figure(content.quality),
+        tables.figure(content.worklist),
+    )  # fmt: skip
     return Section("refill-safety", "Refill safety", blocks)
 
 
 def complication_section(content: Content) -> Section:
-    svg = funnel_svg(content.funnel, "chart-funnel")
-    funnel: Block = (
-        Figure("chart-funnel", "Complication rate by site over 12 months (funnel plot)", svg,
+    funnel = content.funnel
+    svg = funnel_svg(funnel, "chart-funnel") if funnel.pooled_rate_per_1000 is not None else None
+    span = content.long_scope.label() if content.long_scope else content.meta.period_label
+    funnel_block: Block = (
+        Figure("chart-funnel", f"Complication rate by site, {span} (funnel plot)", svg,
                ("Each dot is a site; a site outside the 99.8 % limits is unlikely to differ by chance.",))
-        if svg else Text(("Funnel plot: no site with a rate that can be shown.",))
+        if svg else Text(("Funnel plot: no pooled rate that can be shown.",))
     )  # fmt: skip
     blocks: tuple[Block, ...] = (
-        _chart(content, "complication_rate_per_1000", "chart-complications",
+        _chart(content, content.complications, "chart-complications",
                "Reports per 1,000 pump-days", "{:.2f}"),
         tables.categories(content),
-        tables.codes(content),
-        funnel,
-        tables.funnel(content),
-        _list_or_count(content, tables.serious_events(content), "serious events", "event"),
-        tables.surgery(content),
+        tables.figure(content.codes),
+        funnel_block,
+        tables.figure(funnel.table),
+        tables.figure(content.severity),
+        _list_or_count(content, content.serious, content.serious_count,
+                       f"Serious events reported in {content.meta.period_label}", "event"),
+        tables.figure(content.surgery),
     )  # fmt: skip
     return Section("complications", "Complications", blocks)
 
@@ -117,7 +119,7 @@ def complication_section(content: Content) -> Section:
 def change_section(content: Content) -> Section:
     month, notes = tables.process_changes(content, True), tables.process_changes(content, False)
     blocks: list[Block] = [
-        month if not month.empty else Text(("No process change was logged this month.",))
+        month if not month.empty else Text(("No process change was logged in the period.",))
     ]
     blocks.append(
         notes if not notes.empty else Text(("No process change falls inside the charts' months.",))
@@ -133,7 +135,7 @@ def sections(content: Content) -> tuple[Section, ...]:
         refill_section(content),
         complication_section(content),
         change_section(content),
-        Section("data-quality", "Data quality", (tables.data_quality(content),)),
+        Section("data-quality", "Data quality", (tables.figure(content.data_quality),)),
         Section("definitions", "Definitions",
-                (Html(to_html(DEFINITIONS_MARKDOWN, 2)), tables.configuration(content))),
+                (Html(to_html(definitions_markdown(), 2)), tables.configuration(content))),
     )  # fmt: skip

@@ -11,11 +11,12 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
-Kind = Literal["text", "count", "number", "pct", "rate2", "rate1", "date"]
+from analytics.figures.model import Column, Kind
+
 Value = str | int | float | dt.date | None
 
 EXCEL_FORMATS: dict[str, str] = {
@@ -56,13 +57,6 @@ class Cell:
     @property
     def numeric(self) -> bool:
         return self.kind != "text"
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    kind: Kind = "text"
 
 
 @dataclass(frozen=True)

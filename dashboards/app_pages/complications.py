@@ -1,89 +1,82 @@
-"""Complications: u-chart, rates by category and code, by group with a funnel plot,
-time from surgery, serious events and reports outside therapy episodes."""
+"""Complications: u-chart, reports by category and code, by group with a funnel plot,
+time from surgery, severity and serious events, reports outside therapy episodes."""
 
 import streamlit as st
 from _data import load, require_data, run_page
-from _draw import bar_chart, control_chart, num, sharing_note, table
+from _draw import bar_chart, control_chart, figure_table, md, sharing_note
 from _funnel import funnel_chart
-from _state import current_filters
+from _state import current_scope
 
-from analytics.figures import DIMENSION_LABELS, ComplicationsData
-
-RATE_COLUMNS = {
-    "rate_per_1000": num("Per 1,000 pump-days", "%.3f"),
-    "ci_low": num("95 % CI low", "%.3f"),
-    "ci_high": num("95 % CI high", "%.3f"),
-}
+from analytics.figures import ComplicationsFigures, is_hidden
+from analytics.vocabulary import DIMENSION
 
 
 def body() -> None:
     st.title("Complications")
     require_data()
-    data: ComplicationsData = load("complications")
-    if data.base.message:
-        st.info(data.base.message)
-        return
-    sharing = current_filters().sharing
+    data: ComplicationsFigures = load("complications")
+    scope = current_scope()
+    assert scope is not None
+    st.caption(f"{md(scope.label())} · {md(scope.describe())}")
     control_chart(data.chart, key="complications_u")
     left, right = st.columns(2)
+    cats = data.categories.frame
     with left:
         bar_chart(
-            data.categories, "category", "reports", key="compl_categories", horizontal=True,
+            cats[:-1], "category", "reports", key="compl_categories", horizontal=True,
             title="Reports by category in the period",
             how_to_read="longer bars are more frequent categories; the table below gives the "
             "rate per 1,000 pump-days with its 95 % interval.",
         )  # fmt: skip
     with right:
+        surgery = data.surgery.frame
+        long = surgery.melt(
+            id_vars=["category"], value_vars=[c.key for c in data.surgery.columns[1:-1]],
+            var_name="time from surgery", value_name="reports",
+        )  # fmt: skip
         bar_chart(
-            data.time_since_surgery, "category", "reports", color="time_since_surgery",
-            key="compl_time", horizontal=True,
-            title="Time from the latest surgery to the report",
+            long, "category", "reports", color="time from surgery", key="compl_time",
+            horizontal=True, title="Time from the latest surgery to the report",
             how_to_read="early reports (within 30 days) point to surgical technique, later "
             "ones to long-term device or drug problems.",
-            labels={"time_since_surgery": "time since surgery"},
         )  # fmt: skip
     with st.expander("Rates by category"):
-        table(data.categories, **RATE_COLUMNS)
+        figure_table(data.categories, caption=False)
     with st.expander("Rates by complication code"):
-        table(data.codes, **RATE_COLUMNS)
+        figure_table(data.codes, caption=False)
 
     st.subheader("By group")
-    tabs = st.tabs(
-        [f"Funnel: {b}" for b in data.funnels] + [DIMENSION_LABELS[d] for d in data.by_group]
-    )
+    names = [f"Funnel: {DIMENSION[b].label.lower()}" for b in data.funnels]
+    tabs = st.tabs(names + [DIMENSION[d].label for d in data.by_group])
     for tab, f in zip(tabs, data.funnels.values(), strict=False):
         with tab:
             funnel_chart(f)
-    for tab, df in zip(tabs[len(data.funnels) :], data.by_group.values(), strict=True):
+    for tab, fig in zip(tabs[len(data.funnels) :], data.by_group.values(), strict=True):
         with tab:
-            table(
-                df,
-                complication_rate_per_1000=num("Per 1,000 pump-days", "%.3f"),
-                rate_ci_low=num("95 % CI low", "%.3f"),
-                rate_ci_high=num("95 % CI high", "%.3f"),
-            )
+            figure_table(fig, caption=False)
 
     st.subheader("Severity and serious events")
-    left, right = st.columns(2)
+    left, right = st.columns([2, 1])
     with left:
-        table(data.severity)
+        figure_table(data.severity, caption=False)
     with right:
-        st.metric("Serious events in the period", data.serious_count, border=True)
-        st.caption("Serious = flagged serious, or life-threatening or fatal.")
-    if sharing:
+        n = data.serious_count
+        st.metric("Serious events in the period", n if is_hidden(n) else f"{int(n):,}", border=True)  # type: ignore[call-overload]
+        st.caption("Serious: flagged serious, or life-threatening or fatal.")
+    if data.serious is None or data.outside_list is None:
         sharing_note("the list of serious events")
     else:
         with st.expander("List of serious events"):
-            table(data.serious)
+            figure_table(data.serious, caption=False)
 
     st.subheader("Reports outside a therapy episode")
     st.caption(
         "During a trial, before an implant or after an explant: counted here, never in the rates."
     )
-    table(data.outside)
-    if not sharing:
+    figure_table(data.outside, caption=False)
+    if data.outside_list is not None:
         with st.expander("List of reports outside an episode"):
-            table(data.outside_list)
+            figure_table(data.outside_list, caption=False)
 
 
 run_page(body)

@@ -2,17 +2,17 @@
 
 import streamlit as st
 from _data import definitions, run_page
-from _draw import table
+from _draw import frame_table
 
-from analytics.figures import DefinitionsData
+from analytics.figures import DefinitionsFigures
 
 
 def body() -> None:
-    data: DefinitionsData = definitions()
+    data: DefinitionsFigures = definitions()
     st.markdown(data.markdown)
     st.subheader("Configuration in effect")
     st.caption("Defaults, or the site's configuration file when the dashboard was given one.")
-    table(data.config)
+    frame_table(data.config)
 
 
 run_page(body)

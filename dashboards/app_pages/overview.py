@@ -1,27 +1,29 @@
-"""Overview: this month's KPI tiles and the two main control charts."""
+"""Overview: the patients now, this period's tiles and the two main control charts."""
 
 import streamlit as st
 from _data import load, require_data, run_page
-from _draw import control_chart, kpi_tiles
-from _state import current_filters
+from _draw import control_chart, kpi_tiles, md, safe_headline
+from _state import current_scope
 
-from analytics.figures import OverviewData, month_label
+from analytics.figures import OverviewFigures
 
 
 def body() -> None:
     st.title("Overview")
     require_data()
-    data: OverviewData = load("overview")
-    if data.base.message:
-        st.info(data.base.message)
+    data: OverviewFigures = load("overview")
+    scope = current_scope()
+    if data.headline is not None:
+        safe_headline(data.headline)
+    if data.message:
+        st.info(md(data.message))
         return
-    f = current_filters()
-    prev = f" compared with {month_label(data.previous_month)}" if data.previous_month else ""
+    prev = f" compared with {data.previous_label}" if data.previous_label else ""
+    who = scope.describe() if scope else "all patients"
     st.caption(
-        f"**{month_label(data.month or '')}**{prev} · {f.describe()} · "
-        f"data up to {data.base.as_of:%d %b %Y}"
+        f"**{md(data.period_label)}**{md(prev)} · {md(who)} · data as of {data.as_of:%d %b %Y}"
     )
-    kpi_tiles(data.kpis)
+    kpi_tiles(data.tiles)
     left, right = st.columns(2)
     with left:
         control_chart(data.on_time, key="overview_on_time")

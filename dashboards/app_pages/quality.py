@@ -1,16 +1,16 @@
 """Data quality: rows refused at ingest, missing fields, doubtful records, the ingest log."""
 
 import streamlit as st
-from _data import load, run_page
-from _draw import pct, table
-from _state import current_filters
+from _data import WHOLE, load, run_page
+from _draw import frame_table, md
+from _state import current_scope
 
 from analytics.figures import QualityData
 
 
 def body() -> None:
     st.title("Data quality")
-    data: QualityData = load("quality")
+    data: QualityData = load("quality", scope=current_scope() or WHOLE)
     st.caption(
         "The whole database, whatever the sidebar filters. Counts and pseudonymous ids only: "
         "raw rows and free-text notes are never shown."
@@ -18,25 +18,26 @@ def body() -> None:
     if data.message:
         st.info(data.message)
     st.subheader("Checks")
-    table(data.summary)
-    sharing = current_filters().sharing
+    frame_table(data.summary)
+    scope = current_scope()
+    sharing = scope is None or scope.shared
     for flag in data.flags:
         if flag.count and not sharing:
             with st.expander(f"{flag.title} ({flag.count:,})"):
-                st.caption(flag.description.capitalize() + ".")
-                table(flag.rows)
+                st.caption(md(flag.description.capitalize() + "."))
+                frame_table(flag.rows)
     st.subheader("Rows refused at ingest (quarantine), by reason and file")
-    table(data.quarantine)
+    frame_table(data.quarantine)
     st.subheader("Missing values per column")
     st.caption("Share of loaded rows where the column is empty. Many columns are optional.")
-    table(
+    frame_table(
         data.missing,
         height=420,
-        missing=st.column_config.Column("Rows missing"),
-        missing_share=pct("Share missing"),
+        missing=st.column_config.NumberColumn("Rows missing", format="localized"),
+        missing_share=st.column_config.NumberColumn("Share missing", format="percent"),
     )
     st.subheader("Ingest log")
-    table(data.ingest_log)
+    frame_table(data.ingest_log)
 
 
 run_page(body)

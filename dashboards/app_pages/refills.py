@@ -1,84 +1,75 @@
-"""Refills: on-time p-chart, statuses by month, how late, by group, early refills and
-residual-volume discrepancies."""
+"""Refills: on-time p-chart, refills due by month and status, how late, by group, fills
+left out of the rate, early refills and residual-volume checks."""
 
 import streamlit as st
 from _data import load, require_data, run_page
-from _draw import bar_chart, control_chart, num, pct, sharing_note, table
-from _state import current_filters
+from _draw import bar_chart, control_chart, figure_table, md, sharing_note
+from _state import current_scope
 
-from analytics.figures import DIMENSION_LABELS, RefillsData
+from analytics.figures import RefillsFigures, is_hidden
+from analytics.vocabulary import DIMENSION
 
 
 def body() -> None:
     st.title("Refills")
     require_data()
-    data: RefillsData = load("refills")
-    if data.base.message:
-        st.info(data.base.message)
-        return
-    sharing = current_filters().sharing
+    data: RefillsFigures = load("refills")
+    scope = current_scope()
+    assert scope is not None
+    st.caption(f"{md(scope.label())} · {md(scope.describe())}")
     control_chart(data.chart, key="refills_on_time")
     left, right = st.columns(2)
     with left:
         bar_chart(
-            data.statuses, "month", "refills", color="status", key="refills_statuses",
+            data.by_month, "period", "refills", color="status", key="refills_statuses",
             title="Refills due each month, by what happened",
             how_to_read="each bar is the refills due that month (by due date); red parts are "
-            "pumps that ran dry, orange ones are past the alarm date and still waiting.",
-            labels={"month": "due month", "refills": "refills due"},
+            "pumps that ran dry (computed), orange ones are past the alarm date and waiting.",
+            labels={"period": "due month", "refills": "refills due"},
         )  # fmt: skip
     with right:
         bar_chart(
-            data.days_late, "bucket", "refills", color="status", key="refills_days_late",
-            title="How late were late refills?",
-            how_to_read="days from the due date to the refill (or to today when still "
+            data.days_late.frame, "bucket", "refills", color="status", key="refills_days_late",
+            title="How late: refills due in the period",
+            how_to_read="days from the due date to the refill (or to the cut-off while "
             "waiting); bars further right are later.",
             labels={"bucket": "days after the due date", "refills": "refills"},
         )  # fmt: skip
-    st.caption(
-        "Fills in the period that are not in the on-time rate (not due yet, therapy ended "
-        "before the due date, or no due date could be worked out):"
-    )
-    table(data.excluded)
+    figure_table(data.excluded)
 
     st.subheader("By group")
-    st.caption("Refills due in the period, summed over its months. Rate = on time / due.")
-    tabs = st.tabs([DIMENSION_LABELS[d] for d in data.by_group])
-    for tab, df in zip(tabs, data.by_group.values(), strict=True):
+    tabs = st.tabs([DIMENSION[d].label for d in data.by_group])
+    for tab, fig in zip(tabs, data.by_group.values(), strict=True):
         with tab:
-            table(df, on_time_rate=pct("On-time rate"), group=st.column_config.TextColumn("Group"))
+            figure_table(fig, caption=False)
 
     st.subheader("Early refills")
+    early = data.early_count
+    shown = early if is_hidden(early) else f"{int(early):,}"  # type: ignore[call-overload]
     st.caption(
-        f"{data.early_count} refills due in the period came more than {data.early_days} days "
-        "before their due date. Early is a flag, not a status: these count as on time, but "
-        "frequent early refills cost clinic time and drug."
+        f"{shown} refills due in the period came more than {data.early_days} days before "
+        "their due date. Early is a flag, not a status: they count as on time, but frequent "
+        "early refills cost clinic time and drug."
     )
-    if sharing:
+    if data.early is None:
         sharing_note("the list of early refills")
     else:
         with st.expander("List of early refills"):
-            table(data.early)
+            figure_table(data.early, caption=False)
 
-    st.subheader("Residual volume discrepancies")
+    st.subheader("Refill errors and residual volumes")
     st.caption(
-        "At a refill, the volume left in the pump is compared with the volume expected; a "
+        "At a refill the volume left in the pump is compared with the volume expected; a "
         "difference above the tolerance may mean a pump, catheter or pocket-fill problem."
     )
-    table(
-        data.residual_summary,
-        residual_flags_per_100=num("Flags per 100 refills"),
-        refill_error_rate_per_100=num("Refill errors per 100 fills"),
-    )
-    if sharing:
-        sharing_note("the list of flagged refills")
+    figure_table(data.quality, caption=False)
+    if data.residual_flags is None or data.missed is None:
+        sharing_note("the lists of missed fills and flagged refills")
     else:
-        with st.expander("Flagged refills"):
-            table(
-                data.residual_flags,
-                residual_diff_ml=num("Actual − expected (mL)", "%.1f"),
-                residual_diff_pct=num("Difference (% of expected)", "%.0f"),
-            )
+        with st.expander("Refills with a residual discrepancy"):
+            figure_table(data.residual_flags, caption=False)
+        with st.expander("Fills due in the period that ran dry (computed)"):
+            figure_table(data.missed, caption=False)
 
 
 run_page(body)

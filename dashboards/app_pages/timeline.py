@@ -3,16 +3,24 @@ changes and complications on one time axis."""
 
 import streamlit as st
 from _data import load, require_data, run_page
-from _draw import table
-from _state import current_filters
+from _draw import frame_table, md
+from _state import current_scope
 from _timeline import timeline_figure
 
 from analytics.figures import TimelineData
 
 
-def _patient(ids: list[str]) -> str:
+def _patient(ids: list[str]) -> str | None:
+    """The patient of the link (`?patient=`), or the one chosen; a link to a patient that
+    is not in the data says so instead of showing another patient."""
+    wanted = st.query_params.get("patient")
+    if wanted is not None and wanted not in ids and "pq_patient" not in st.session_state:
+        st.warning(
+            f"No patient with the id {md(wanted)} in this selection: check the id (it is "
+            "case-sensitive), or clear the sidebar's filters."
+        )
+        return None
     if st.session_state.get("pq_patient") not in ids:
-        wanted = st.query_params.get("patient")
         st.session_state["pq_patient"] = wanted if wanted in ids else ids[0]
     chosen = st.selectbox(
         "Patient (pseudonymous id)", ids, key="pq_patient",
@@ -26,32 +34,37 @@ def _patient(ids: list[str]) -> str:
 def body() -> None:
     st.title("Patient timeline")
     require_data()
-    if current_filters().sharing:
+    scope = current_scope()
+    if scope is None or scope.shared:
         st.info("Sharing mode: single-patient views are not shown.")
         return
     ids: list[str] = load("patients")
     if not ids:
         st.info("No patients match the sidebar filters.")
         return
-    data: TimelineData = load("timeline", _patient(ids))
+    patient = _patient(ids)
+    if patient is None:
+        return
+    data: TimelineData = load("timeline", patient)
     if data.message:
         st.info(data.message)
         return
     st.plotly_chart(timeline_figure(data), width="stretch", key="timeline")
     st.caption(
         "How to read this: each row of marks is one kind of event; a refill after the due "
-        "mark is late, after the dry mark the pump ran dry. Fill colour: green on time, amber "
-        "late, red missed, orange overdue, blue pending, grey other. The lower panel is the "
+        "mark is late, after the computed empty date the pump ran dry. Fill colour: the "
+        "status (green on time, yellow late, red ran dry, orange alarm date passed, grey "
+        "not due yet). Projected due and empty dates are open marks. The lower panel is the "
         "programmed daily dose; shaded spans are therapy episodes. Hover for details."
     )
     st.subheader("Fills")
-    table(data.fills)
+    frame_table(data.fills)
     with st.expander("Visits"):
-        table(data.visits)
+        frame_table(data.visits)
     with st.expander("Dose and rate changes"):
-        table(data.doses)
+        frame_table(data.doses)
     with st.expander("Complication reports"):
-        table(data.complications)
+        frame_table(data.complications)
 
 
 run_page(body)

@@ -1,15 +1,17 @@
-"""Worklist: pumps due for a refill soon, overdue or already dry, most urgent first."""
+"""Worklist: pumps that have run dry (computed), are past the alarm date or are due soon,
+most urgent first, each linked to the patient's timeline."""
+
+from urllib.parse import quote
 
 import streamlit as st
 from _data import load, require_data, run_page
-from _draw import table
-from _state import current_filters
+from _draw import figure_table, md
+from _state import current_scope
 
-from analytics.figures import WorklistData
+from analytics.export import csv_bytes
+from analytics.figures import WorklistFigures
 
 DEFAULT_DAYS = 14
-SHOWN = ["patient_id", "status", "when", "days_to_due", "due_date", "empty_date", "drug", "site",
-         "pump_model", "fill_date", "fill_visit_id"]  # fmt: skip
 
 
 def _days_from_url() -> int:
@@ -27,45 +29,35 @@ def body() -> None:
     _days_from_url()
     days = st.number_input(
         "Show refills due within (days)", min_value=1, max_value=365, step=1, key="pq_days",
-        help="Pending refills whose due date falls within this many days of the data cut-off.",
+        help="Pumps whose due date falls within this many days of the data's cut-off.",
     )  # fmt: skip
     if days != DEFAULT_DAYS:
         st.query_params["days"] = str(days)
     else:
         st.query_params.pop("days", None)
-    data: WorklistData = load("worklist", int(days))
-    f = current_filters()
+    data: WorklistFigures = load("worklist", int(days))
+    scope = current_scope()
+    who = scope.describe() if scope else "all patients"
     st.caption(
-        f"As of {data.as_of:%d %b %Y} (the data cut-off) · {f.describe()} · the period filter "
-        "does not apply: this list is about today. Missed = the pump has run dry; overdue = "
-        "the low-reservoir alarm date has passed."
+        f"As of {data.as_of:%d %b %Y} (the data's cut-off) · {md(who)} · the period does not "
+        "apply: this list is about the patients now."
     )
-    cols = st.columns(len(data.counts))
-    for col, row in zip(cols, data.counts.itertuples(), strict=True):
-        col.metric(str(row.status).capitalize(), str(row.fills), border=True)
-    if f.sharing:
+    figure_table(data.counts)
+    if data.items is None:
         st.caption("Sharing mode: the list of patients is not shown.")
         return
-    if data.table.empty:
-        st.success("Nothing due, overdue or missed for this selection.")
+    if data.items.empty:
+        st.success("Nothing due, past the alarm date or dry for this selection.")
         return
-    table(
-        data.table,
-        height=min(36 * (len(data.table) + 1) + 2, 700),
-        column_order=SHOWN,
-        patient_id=st.column_config.TextColumn("Patient (pseudonym)"),
-        when=st.column_config.TextColumn("When"),
-        days_to_due=st.column_config.NumberColumn(
-            "Days to due date", help="Negative: days late. Sort on this column.", format="%d"
-        ),
-        due_date=st.column_config.DateColumn("Due date"),
-        empty_date=st.column_config.DateColumn("Runs dry on"),
-        fill_date=st.column_config.DateColumn("Last fill"),
-        fill_visit_id=st.column_config.TextColumn("Fill visit id"),
+    items = data.items.frame.assign(patient_id=data.items.frame["patient_id"].map(quote))
+    figure_table(
+        type(data.items)(data.items.key, data.items.caption, items, data.items.columns),
+        height=min(36 * (len(items) + 1) + 2, 700),
+        links={"patient_id": "timeline?patient="},
     )
     st.download_button(
         "Download as CSV",
-        data.table.to_csv(index=False).encode("utf-8"),
+        csv_bytes(data.items.frame),
         file_name=f"pumpqi-worklist-{data.as_of:%Y-%m-%d}.csv",
         mime="text/csv",
     )
