@@ -24,7 +24,9 @@ UNDILUTED_DUE = D("2024-04-03")
 DILUTED_DUE = D("2024-02-19")
 
 
-def zico(pid: str, concentration: float | None, drug: str = "ziconotide") -> list[dict[str, object]]:
+def zico(
+    pid: str, concentration: float | None, drug: str = "ziconotide"
+) -> list[dict[str, object]]:
     """Implant on 01-01 at `concentration` (None: never recorded), refill on 01-10."""
     pump: dict[str, object] = dict(
         pump_model="SynchroMed II",
@@ -89,7 +91,9 @@ def test_concentration_in_force_at_the_fill_decides() -> None:
     df = fills_of(
         [
             implant("d", "2024-01-01", concentration_mg_ml=0.1, volume_added_ml=20, **pump),
-            visit("d", "2024-01-10", "refill", volume_added_ml=20, concentration_mg_ml=0.05, **rate),
+            visit(
+                "d", "2024-01-10", "refill", volume_added_ml=20, concentration_mg_ml=0.05, **rate
+            ),
             visit("d", "2024-01-20", "refill", volume_added_ml=20),
             implant("u", "2024-01-01", concentration_mg_ml=0.05, volume_added_ml=20, **pump),
             visit("u", "2024-01-10", "refill", volume_added_ml=20, concentration_mg_ml=0.1, **rate),
