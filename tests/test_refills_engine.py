@@ -110,8 +110,9 @@ def test_mixture_takes_the_shortest_cap_of_its_parts() -> None:
 
 def test_ziconotide_first_fill_of_a_new_pump_is_capped_at_14_days() -> None:
     """Ziconotide 0.1 mg/mL at 0.0024 mg/day = 0.024 mL/day lasts years. Implant 01-01:
-    cap 14 -> due 01-15. Refill 01-14: cap 40 -> 02-23. Replacement 03-01 (a new pump):
-    14 again -> 03-15. ziconotide+morphine on an implant: min(14, 90) = 14."""
+    cap 14 -> due 01-15. Refill 01-14: undiluted (0.1 mg/mL is a vial strength), cap 84
+    -> 04-07. Replacement 03-01 (a new pump): 14 again -> 03-15. ziconotide+morphine on
+    an implant: min(14, 90) = 14. (Diluted and mixed refills: test_ziconotide_cap.py.)"""
     z = dict(
         pump_model="SynchroMed II",
         reservoir_ml=20,
@@ -130,8 +131,8 @@ def test_ziconotide_first_fill_of_a_new_pump_is_capped_at_14_days() -> None:
         "2024-03-02",
     )
     p = df[df.patient_id == "p"].set_index("fill_date")
-    assert [date_of(d) for d in p.due_date] == [D("2024-01-15"), D("2024-02-23"), D("2024-03-15")]
-    assert list(p.cap_days) == [14, 40, 14]
+    assert [date_of(d) for d in p.due_date] == [D("2024-01-15"), D("2024-04-07"), D("2024-03-15")]
+    assert list(p.cap_days) == [14, 84, 14]
     assert date_of(row(df[df.patient_id == "q"], "2024-01-01").due_date) == D("2024-01-15")
 
 
@@ -385,6 +386,8 @@ def test_default_config_matches_metrics_md() -> None:
     }
     assert (
         DEFAULT.ziconotide_first_fill_cap_days,
+        DEFAULT.ziconotide_undiluted_cap_days,
         DEFAULT.default_cap_days,
         DEFAULT.default_alarm_ml,
-    ) == (14, 90, 2.0)
+    ) == (14, 84, 90, 2.0)
+    assert DEFAULT.ziconotide_vial_mg_ml == (0.025, 0.1)

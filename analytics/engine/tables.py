@@ -90,6 +90,14 @@ def _params(sql: str, values: dict[str, Any]) -> dict[str, Any]:
     return {name: values[name] for name in set(_PARAM.findall(sql))}
 
 
+CALENDAR_END = dt.date.max
+"""The last day a date can hold (9999-12-31, as in Python and Excel): a reservoir that
+would reach its alarm or run dry only after it never does (sql/05_volume.sql)."""
+ZICONOTIDE_VIAL_TOLERANCE_MG_ML = 1e-6
+"""A ziconotide concentration within this of a supplied vial strength (0.001 mcg/mL)
+is that strength: undiluted (sql/03_fills.sql)."""
+
+
 def _register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     caps = pd.DataFrame(
         {
@@ -103,7 +111,8 @@ def _register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             "alarm_ml": list(config.model_alarm_ml.values()),
         }
     )
-    for name, frame in (("cfg_caps", caps), ("cfg_model_alarm", alarms)):
+    vials = pd.DataFrame({"mg_ml": pd.Series(config.ziconotide_vial_mg_ml, dtype="float64")})
+    for name, frame in (("cfg_caps", caps), ("cfg_model_alarm", alarms), ("cfg_zico_vials", vials)):
         con.register(f"{name}_frame", frame)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
         con.unregister(f"{name}_frame")
@@ -131,7 +140,7 @@ CACHE_PREFIX = "engine_cache_"
 CACHE_KEY = "engine_cache_key"
 
 
-ENGINE_VERSION = 3
+ENGINE_VERSION = 4
 """Raised whenever the engine tables change shape or meaning: stored tables of another
 version are never read (they are computed afresh until the next ingest or upgrade)."""
 
@@ -228,7 +237,10 @@ def _values(as_of: dt.date, config: Config, exposure_from: dt.date) -> dict[str,
         "default_alarm": config.default_alarm_ml,
         "default_cap": config.default_cap_days,
         "zico_first_cap": config.ziconotide_first_fill_cap_days,
+        "zico_undiluted_cap": config.ziconotide_undiluted_cap_days,
+        "zico_vial_tol": ZICONOTIDE_VIAL_TOLERANCE_MG_ML,
         "exposure_from": exposure_from,
+        "calendar_end": CALENDAR_END,
     }
 
 

@@ -13,7 +13,7 @@ from analytics.config import DEFAULT, Config
 from analytics.engine.refills import episodes, refills
 from analytics.engine.tables import data_end, prepare
 from analytics.figures.disclosure import Rules, suppress_table
-from analytics.ingest.contract import TABLES
+from analytics.ingest.contract import TABLES, VISITS
 from analytics.ingest.validation import q
 
 _QUARANTINE = """
@@ -36,10 +36,41 @@ SELECT patient_id, visit_date, visit_type, visit_id, site, drug_if AS drug
 FROM pq_visits WHERE is_fill AND dose_if IS NULL AND rate_if IS NULL
 ORDER BY patient_id, seq
 """
+_RATE_SET = """
+FROM pq_visits
+WHERE in_ep AND rate_if > 0
+  AND (daily_rate_ml IS NOT NULL OR daily_dose_mg IS NOT NULL OR concentration_mg_ml IS NOT NULL)
+"""
+_SLOW_RATE = f"""
+SELECT patient_id, visit_date, visit_type, visit_id, site, drug_if AS drug,
+       reservoir_if AS reservoir_ml, rate_if AS daily_volume_ml
+{_RATE_SET}  AND coalesce(reservoir_if, $unknown_reservoir) > rate_if * $slow_days
+ORDER BY patient_id, seq
+"""
+_FAST_RATE = f"""
+SELECT patient_id, visit_date, visit_type, visit_id, site, drug_if AS drug,
+       dose_if AS daily_dose_mg, concentration_if AS concentration_mg_ml,
+       rate_if AS daily_volume_ml
+{_RATE_SET}  AND rate_if > $max_rate
+ORDER BY patient_id, seq
+"""
+_IMPLANT_AFTER_VISIT = """
+SELECT patient_id, visit_date, visit_type, visit_id, site, pump_implant_date
+FROM pq_visits WHERE pump_implant_date > visit_date
+ORDER BY patient_id, seq
+"""
 _UNKNOWN_VISIT = """
 SELECT patient_id, report_date, visit_id, complication, site
 FROM pq_reports WHERE unknown_visit ORDER BY report_date, patient_id
 """
+RATE_LIMITS: dict[str, float] = {
+    "slow_days": 10 * 365.25,
+    "unknown_reservoir": 20.0,
+    "max_rate": float(VISITS.column("daily_rate_ml").maximum or 0),
+}
+"""Implausible daily volumes (FLAG_TEXT): a full reservoir lasting more than ten years
+(a 20 mL reservoir when its size is unknown), or more than the largest programmable
+daily volume (the contract's maximum daily_rate_ml)."""
 FLAG_TEXT: dict[str, tuple[str, str]] = {
     "overfilled": (
         "Fills above reservoir capacity",
@@ -52,6 +83,34 @@ FLAG_TEXT: dict[str, tuple[str, str]] = {
     "no_dose": (
         "Fills without dose data",
         "no daily dose, concentration or rate was ever recorded, so no due date can be computed",
+    ),
+    "slow_rate": (
+        "Daily volume that would last more than ten years",
+        "a daily volume above 0 at which a full reservoir "
+        f"({RATE_LIMITS['unknown_reservoir']:g} mL when its size is unknown) "
+        "would take more than ten years to empty: the due date comes from the stability cap "
+        "and the pump may never be shown as dry; check the units of rate, dose and "
+        "concentration",
+    ),
+    "fast_rate": (
+        f"Daily volume above {RATE_LIMITS['max_rate']:g} mL/day",
+        "the daily dose divided by the concentration gives more than the largest daily volume "
+        f"a pump is programmed to ({RATE_LIMITS['max_rate']:g} mL/day): the pump is computed "
+        "to empty on the day of its fill; usually a unit error (mcg written as mg)",
+    ),
+    "alarm_at_fill": (
+        "Fills not above the alarm volume",
+        "the volume in the reservoir after the fill is at or below the low-reservoir alarm "
+        "volume, so the fill is due on its own day",
+    ),
+    "due_before_fill": (
+        "Recorded due date before the fill",
+        "the next-refill date recorded for the fill is earlier than the fill itself (kept as "
+        "recorded)",
+    ),
+    "implant_after_visit": (
+        "Pump implant date after the visit",
+        "the visit gives an implant date of the pump in place that is later than the visit",
     ),
     "unknown_visit": (
         "Complications linked to an unknown visit",
@@ -113,8 +172,21 @@ def data_quality(
     detail = refills(con, as_of, config, detail=True)
     eps = episodes(con, as_of, config)
     fill_cols = ["patient_id", "fill_date", "fill_type", "site", "drug", "pump_model"]
+    at_alarm = detail["start_volume_ml"] <= detail["alarm_volume_ml"]
     frames = {
         "overfilled": detail[detail["overfilled"]][[*fill_cols, "reservoir_ml", "volume_added_ml"]],
+        "slow_rate": con.execute(
+            _SLOW_RATE,
+            {k: RATE_LIMITS[k] for k in ("slow_days", "unknown_reservoir")},
+        ).df(),
+        "fast_rate": con.execute(_FAST_RATE, {"max_rate": RATE_LIMITS["max_rate"]}).df(),
+        "alarm_at_fill": detail[at_alarm.fillna(False).astype(bool)][
+            [*fill_cols, "start_volume_ml", "alarm_volume_ml"]
+        ],
+        "due_before_fill": detail[
+            (detail["recorded_due"] < detail["fill_date"]).fillna(False).astype(bool)
+        ][[*fill_cols, "recorded_due"]],
+        "implant_after_visit": con.execute(_IMPLANT_AFTER_VISIT).df(),
         "after_explant": con.execute(_AFTER_EXPLANT).df(),
         "no_dose": con.execute(_NO_DOSE).df(),
         "unknown_visit": con.execute(_UNKNOWN_VISIT).df(),

@@ -2,6 +2,9 @@
 -- following the daily volume piece by piece. *_days are fractional days after the fill
 -- date; *_state is 'date', 'never' (a daily volume of 0 at the end) or 'unknown'
 -- (volume or a rate missing before the level is reached).
+-- A level reached only after $calendar_end (the last day a date can hold: 9999-12-31)
+-- counts as never reached: a vanishing daily volume (any value above 0 is allowed)
+-- gives days beyond any date, or an infinite number, which are never turned into a date.
 CREATE OR REPLACE TEMP TABLE pq_fill_volume AS
 WITH segs AS (
     SELECT s.fkey, s.d, s.r, lead(s.d) OVER w AS next_d
@@ -10,6 +13,7 @@ WITH segs AS (
 ),
 cum AS (
     SELECT s.fkey, s.d, s.r, s.next_d, f.fill_date, f.start_volume_ml AS v0, f.alarm_volume_ml AS a,
+           CAST($calendar_end AS DATE) - f.fill_date AS horizon,
            coalesce(sum(s.r * (s.next_d - s.d)) OVER w_before, 0) AS used_before,
            coalesce(bool_or(s.r IS NULL) OVER w_before, FALSE) AS blocked_before
     FROM segs s JOIN pq_fill_base f USING (fkey)
@@ -30,12 +34,14 @@ reach AS (
     FROM cum
 )
 SELECT fkey,
-       min(alarm_days) AS alarm_days,
-       min(empty_days) AS empty_days,
-       CASE WHEN min(alarm_days) IS NOT NULL THEN 'date'
+       CASE WHEN min(alarm_days) <= any_value(horizon) THEN min(alarm_days) END AS alarm_days,
+       CASE WHEN min(empty_days) <= any_value(horizon) THEN min(empty_days) END AS empty_days,
+       CASE WHEN min(alarm_days) <= any_value(horizon) THEN 'date'
+            WHEN min(alarm_days) IS NOT NULL THEN 'never'
             WHEN bool_or(v0 IS NULL) OR bool_or(r IS NULL) THEN 'unknown'
             ELSE 'never' END AS alarm_state,
-       CASE WHEN min(empty_days) IS NOT NULL THEN 'date'
+       CASE WHEN min(empty_days) <= any_value(horizon) THEN 'date'
+            WHEN min(empty_days) IS NOT NULL THEN 'never'
             WHEN bool_or(v0 IS NULL) OR bool_or(r IS NULL) THEN 'unknown'
             ELSE 'never' END AS empty_state
 FROM reach

@@ -49,9 +49,12 @@ empty AS (
                 WHEN empty_state = 'date' THEN volume_empty
                 WHEN empty_state = 'never' THEN NULL
                 WHEN uncapped_due IS NULL THEN NULL
+                -- a daily volume so small that the alarm volume lasts beyond the last
+                -- day a date can hold never runs dry (as a daily volume of 0)
                 WHEN rate_at_due > 0
+                     AND alarm_volume_ml / rate_at_due <= CAST($calendar_end AS DATE) - uncapped_due
                     THEN uncapped_due + CAST(floor(alarm_volume_ml / rate_at_due + 1e-7) AS INTEGER)
-                WHEN rate_at_due = 0 THEN NULL
+                WHEN rate_at_due >= 0 THEN NULL
                 ELSE uncapped_due END AS empty_raw
     FROM fallback
 ),
@@ -96,8 +99,11 @@ SELECT fkey, patient_id, episode_id, fill_visit_id, fill_date, fill_type, site, 
        CASE WHEN fill_type NOT IN ('implant', 'replacement') AND expected_residual_ml IS NOT NULL
                  AND actual_residual_ml IS NOT NULL
             THEN actual_residual_ml - expected_residual_ml END AS residual_diff_ml,
+       -- a vanishing expected residual (any value above 0 is allowed) would give an
+       -- infinite percentage: blank, as for an expected residual of 0
        CASE WHEN fill_type NOT IN ('implant', 'replacement') AND expected_residual_ml > 0
                  AND actual_residual_ml IS NOT NULL
+                 AND isfinite(100.0 * (actual_residual_ml - expected_residual_ml) / expected_residual_ml)
             THEN 100.0 * (actual_residual_ml - expected_residual_ml) / expected_residual_ml END
            AS residual_diff_pct,
        coalesce(abs(actual_residual_ml - expected_residual_ml) > $residual_tol, FALSE)

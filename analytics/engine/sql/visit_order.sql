@@ -88,8 +88,12 @@ SELECT pid, patient_id, visit_id, visit_date, visit_type, seq, site,
        alarm_last.a AS alarm_if,
        CASE WHEN rate_last IS NOT NULL
             -- dose and concentration in force have not changed since the rate event (any
-            -- visit recording one is itself a rate event)
-            THEN coalesce(rate_last.r, dose_if / concentration_if) END AS rate_if,
+            -- visit recording one is itself a rate event). A concentration near 0 (any
+            -- value above 0 is allowed) gives a huge or infinite quotient: held at a
+            -- million mL a day, which empties any reservoir on the day, as the true one
+            -- (not least(): it skips NULLs, and an unknown dose must stay unknown)
+            THEN coalesce(rate_last.r, CASE WHEN dose_if / concentration_if > 1e6 THEN 1e6
+                                            ELSE dose_if / concentration_if END) END AS rate_if,
        next_visit_date,
        next_visit_date IS DISTINCT FROM visit_date AS last_of_day,
        pid * 1000000 + seq AS vkey
