@@ -152,33 +152,38 @@ def counts(result: Result) -> dict[str, tuple[int, ...]]:
 
 
 def pages_and_pack(db: Path, out: Path) -> None:
-    """Every dashboard page's figures and the pack (html and xlsx only, for speed).
-
-    The one place that calls the figures and report APIs (being redesigned: update here)."""
+    """Every dashboard page's figures (for the committee and, when a quarter has ended, for
+    sharing) and the pack (html and xlsx only, for speed)."""
     from analytics.engine.metrics import monthly_metrics
     from analytics.figures import (
-        Filters,
-        complications_page,
+        Scope,
+        complications_figures,
         data_quality,
+        filter_options,
+        open_cutoff,
         overview,
         patient_ids,
         patient_timeline,
-        refills_page,
-        worklist_page,
+        refills_figures,
+        worklist_figures,
     )
     from analytics.report import ReportRequest, build_report
     from analytics.store import reader
 
     with reader(db) as con:
         history = monthly_metrics(con)
-        for sharing in (False, True):
-            filters = Filters(sharing=sharing)
-            overview(con, filters)
-            refills_page(con, filters)
-            complications_page(con, filters)
-            worklist_page(con, filters)
-            data_quality(con, sharing=sharing)
-        for pid in patient_ids(con, Filters()):
+        cut = open_cutoff(con)
+        options = filter_options(cut)
+        scopes = [Scope.months(options.months[0], options.months[-1])] if options.months else []
+        if options.quarters:
+            scopes.append(Scope.quarter(options.quarters[-1], 11))
+        for scope in scopes:
+            overview(cut, scope)
+            refills_figures(cut, scope)
+            complications_figures(cut, scope)
+            worklist_figures(cut, scope)
+            data_quality(con, sharing=scope.shared)
+        for pid in patient_ids(cut, scopes[0]) if scopes else []:
             patient_timeline(con, pid)
     # the pack refuses (in words) a month without therapy, fills or reports: the last one with
     active = history[history[["pump_days", "fills", "complications"]].sum(axis=1) > 0]
