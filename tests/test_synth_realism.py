@@ -129,6 +129,15 @@ def test_baclofen_refill_interval(measured: Measured) -> None:
     assert 10 <= gap.std() <= 20
 
 
+def test_opioid_mixture_refill_interval(measured: Measured) -> None:
+    """Hydromorphone+clonidine: 35 +- 13 days ([S9] J Pain Symptom Manage 2004;28:599)."""
+    f = measured.fills
+    mix = f[(f["drug"] == "hydromorphone+clonidine") & f["next_fill_date"].notna()]
+    gap = (mix["next_fill_date"] - mix["fill_date"]).dt.days
+    assert 30 <= gap.mean() <= 42
+    assert 8 <= gap.std() <= 20
+
+
 def test_pumps_rarely_run_dry(measured: Measured) -> None:
     """Ran dry (computed) is a rare never-event: above 0, well under 0.5 % of refills due."""
     due = measured.fills[measured.fills["status"].isin(DUE)]
@@ -218,6 +227,8 @@ def test_battery_life_median(measured: Measured) -> None:
     battery = ages.loc[synchromed, "age_days"] / YEAR
     assert len(battery) >= 15
     assert 5.0 <= battery.median() <= 6.75
+    end_of_life = DEFAULT.battery_life_months["synchromed"] / 12
+    assert (battery < end_of_life).mean() >= 0.85  # mostly replaced before end of life
     assert battery.max() <= 7 + 50 / YEAR  # a YYYY-MM implant date reads as its 15th
 
 
