@@ -41,18 +41,20 @@ class Drug:
 # ([S85] Infumorph label) at compounded 10 or 20 mg/mL (the PACC 2012 maximum is 20 mg/mL,
 # [S65] Deer, Neuromodulation 2012;15:467); hydromorphone 0.2-4 mg/day at 2-10 mg/mL
 # (ASSUMPTION); ziconotide 2.4-19.2 ug/day at the vial strengths 25 or 100 ug/mL
-# ([S18] prialt.com, [S86]). Caps: METRICS stability caps (baclofen 180 [S19]; morphine,
-# hydromorphone 90 [S13][S16]; ziconotide 14 after a new pump's first fill, then 40 diluted
-# / 84 undiluted [S18]). Opioid steps up stay within PACC's 30 % ([S69]).
+# ([S18] prialt.com, [S86] Prialt prescribing information). Caps: the product's stability
+# caps (baclofen 180, [S19] 2023 in-vivo stability abstract; morphine, hydromorphone 90,
+# [S13] UW nursing hub, [S16]; ziconotide 14 after a new pump's first fill, then 40 diluted
+# / 84 undiluted [S18]). Opioid steps up stay within PACC's 30 % ([S69] PACC dose increases).
 # Refill intervals: baclofen 57.3 +- 15.4 days ([S21] Surg Pract 2018;22:105);
 # hydromorphone+clonidine 35 +- 13 days ([S9] Rudich, J Pain Symptom Manage 2004;28:599);
 # single opioids a little longer, up to ~90 days ("every 3 months" for hydromorphone,
 # [S16] Hildebrand, J Pain Symptom Manage 2001;22:1042; "every 6 weeks to 6 months",
-# [S20] Medtronic): ASSUMPTION 42 +- 15. Ziconotide: bound by its cap.
+# [S20] Medtronic): ASSUMPTION about 40 +- 15. Ziconotide: bound by its cap.
 # `cadence` is the patients' mean and SD; the mean over refills comes out lower (a
 # patient with shorter intervals has more refills; some refills come before the
 # cadence when the reservoir runs low), and the SD over refills adds each booking's
-# +- CADENCE_JITTER_DAYS: baclofen (60, 10) gives about 57 +- 15 over refills.
+# +- CADENCE_JITTER_DAYS: baclofen (60, 10) gives about 57 +- 15 over refills, the
+# mixtures (37, 10) about 35 +- 13, single opioids (44, 13) about 40 +- 15.
 # fmt: off
 DRUGS: tuple[Drug, ...] = (
     #    name                       mg/mL              dose mg/day    dec cap first up          down        opioid cadence
@@ -97,15 +99,21 @@ HIGH_DOSE_P: tuple[float, ...] = (0.003, 0.0, 0.08, 0.0)
 HIGH_DOSE_FACTOR = 3.0
 HIGH_DOSE_CONCENTRATION: dict[int, float] = {MORPHINE: 25.0}  # extra strength they may use
 # A rare large dose step (> 50 %, the product's dose_step_up_pct): re-titration after a
-# gap or a programming slip (the flex error of [S63]). ASSUMPTION: 1 in 150 steps up.
+# gap or a programming slip (the flex-programming error of [S63] ISMP). ASSUMPTION: 1 in 150 steps up.
 BIG_STEP_P = 1 / 150
 BIG_STEP_UP: tuple[float, float] = (0.6, 1.0)
 
 PUMP_MODELS: tuple[str, ...] = ("SynchroMed II", "Prometra II")
 PUMP_MODEL_P: tuple[float, ...] = (0.75, 0.25)  # ASSUMPTION
-RESERVOIRS: tuple[float, ...] = (20.0, 40.0)  # [S1][S3]; the 50/50 split is an ASSUMPTION
-DEFAULT_ALARM: tuple[float, ...] = (2.0, 3.0)  # per model: SynchroMed 2 mL, Prometra 3 mL [S12]
-RAISED_ALARM_P = 0.1  # SynchroMed clinics that raised the alarm to 4 mL [S10]
+RESERVOIRS: tuple[float, ...] = (
+    20.0,
+    40.0,
+)  # SynchroMed II 8637-20/-40 [S1], Prometra [S3]; 50/50 ASSUMPTION
+DEFAULT_ALARM: tuple[float, ...] = (
+    2.0,
+    3.0,
+)  # per model: SynchroMed 2 mL, Prometra 3 mL [S12] Prometra manual
+RAISED_ALARM_P = 0.1  # SynchroMed clinics that raised the alarm to 4 mL [S10] Neurosurgery 2004
 
 # --- battery end of life -----------------------------------------------------------
 # SynchroMed II: battery 5-7 years, shut-off at 7 years (84 months, [S32]), the
@@ -264,11 +272,14 @@ CATHETER_CODES: tuple[str, ...] = (
 CATHETER_CODE_P: tuple[float, ...] = (0.25, 0.30, 0.15, 0.15, 0.15)
 # Catheter complications ~6 % per patient-year ([S70]), front-loaded (47 % within a year
 # of surgery, [S42] Brain Behav 2018;8:e00965); most device events are catheter events
-# ([S59] Konrad, Neuromodulation 2016; 66 % of ITB complications, [S39]).
+# ([S59] Konrad, Neuromodulation 2016; 66 % of ITB complications, [S39] Stetkarova, Neurorehabil
+# Neural Repair 2010).
 CATHETER_PER_YEAR = 0.045  # steady part; with the first-year bump ~6 % / patient-year
 CATHETER_FIRST_YEAR = 0.05  # extra per implant, exponential, mean 120 days
-GRANULOMA_PER_YEAR = 0.009  # opioids ([S50] Duarte); baclofen at 0.3 x
-SIDE_EFFECT_PER_YEAR = 0.06  # ziconotide: 0.4 (hallucinations 12 %, confusion 33 %, [S57])
+GRANULOMA_PER_YEAR = 0.009  # opioids ([S50] Duarte, 0.009 per patient-year); baclofen at 0.3 x
+SIDE_EFFECT_PER_YEAR = (
+    0.06  # ziconotide: 0.4 (hallucinations 12 %, confusion 33 %, [S57] prialt.com)
+)
 ZICONOTIDE_SIDE_EFFECT_PER_YEAR = 0.4
 OVERDOSE_PER_YEAR = 0.003  # opioids only
 
@@ -280,14 +291,17 @@ TRIAL_CODES: tuple[tuple[str, str, float], ...] = (
 )
 # Per percutaneous refill. Pocket fill: ~1 per 10,000 refills reported to the maker
 # (under-reported; [S27] Medtronic letter, Jan 2011), 12-40 per 10,000 in single centres
-# ([S28] 1 in 834 and 3 in 752 refills): 8 per 10,000 here. Programming errors and
+# ([S28] one hospital: 1 in 834 and 3 in 752 refills): 8 per 10,000 here. Programming errors and
 # overfills: ASSUMPTION, of the same order.
 FILL_ERRORS: tuple[tuple[str, str, float], ...] = (
     ("pocket_fill", "refill_error", 0.0008),
     ("programming_error", "refill_error", 0.0005),
     ("refill_overfill", "refill_error", 0.0003),
 )
-WITHDRAWAL_AT_DRY_P: tuple[float, float] = (0.3, 0.1)  # baclofen, others ([S30] 3-5 % severe)
+WITHDRAWAL_AT_DRY_P: tuple[float, float] = (
+    0.3,
+    0.1,
+)  # baclofen, others ([S30] severe withdrawal 3-5 %)
 AT_VISIT_P = 0.55  # complications reported at an unscheduled visit (linked by visit_id)
 
 # Repeat reports of one condition: a catheter occlusion or a wound problem is reported
