@@ -28,12 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# patients x 10 years; the generator makes about 33 visits per patient over 10 years
+# patients x 10 years; the generator makes about 40 visits per patient over 10 years
 SCALES: dict[str, tuple[int, float]] = {
     "tiny": (300, 3.0),
-    "100k": (3_000, 10.0),
-    "1m": (30_000, 10.0),
-    "10m": (300_000, 10.0),
+    "100k": (2_500, 10.0),
+    "1m": (25_000, 10.0),
+    "10m": (250_000, 10.0),
 }
 STEPS: tuple[str, ...] = (
     "synth",

@@ -126,7 +126,8 @@ def _tables(
     newpos[order] = np.arange(len(order))
     for k in list(v):  # one column at a time: the unsorted copy is freed at once
         v[k] = v[k][order]
-    visits = build.visits_table(rng, pat, v, rank, sites, salt=seed)
+    implant_dates = build.pump_implant_dates(pat, log.fills, v["c"], v["date"])
+    visits = build.visits_table(rng, pat, v, rank, sites, seed, implant_dates)
     r = rep.arrays()
     graded = rep.graded
     keep_r = build.keep_reports(pat, r, first, win)

@@ -10,7 +10,7 @@ from analytics.ingest.contract import ACTIONS, INDICATIONS, SEVERITIES, VISIT_TY
 from analytics.synth import params as P
 from analytics.synth.events import CODES, VT, Window
 from analytics.synth.patients import NEVER, Patients
-from analytics.synth.refills import REFILL, FillLog
+from analytics.synth.refills import REFILL, REPLACEMENT, FillLog
 
 EPOCH = np.datetime64("1970-01-01", "D")
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
@@ -107,10 +107,44 @@ def keep_reports(
     return keep & ~(pat.left[c] & (d < first_refill[c]))
 
 
-def _clinicians(rng: np.random.Generator, pat: Patients, c: np.ndarray) -> np.ndarray:
+_SURGICAL = np.array([VT[t] for t in ("implant", "replacement", "revision", "explant")])
+
+
+def _clinicians(
+    rng: np.random.Generator, pat: Patients, c: np.ndarray, vtype: np.ndarray
+) -> np.ndarray:
+    """The patient's clinician mostly, another of the site sometimes; the patient's
+    surgeon (one of the site's first few clinicians) at every operation."""
     own = rng.random(len(c)) < P.PRIMARY_CLINICIAN_P
     other = pat.site[c] * P.CLINICIANS_PER_SITE + rng.integers(0, P.CLINICIANS_PER_SITE, len(c))
-    return np.where(own, pat.clinician[c], other)
+    return np.where(
+        np.isin(vtype, _SURGICAL), pat.surgeon[c], np.where(own, pat.clinician[c], other)
+    )
+
+
+def pump_implant_dates(
+    pat: Patients, fills: dict[str, np.ndarray], c: np.ndarray, date: np.ndarray
+) -> pa.Array:
+    """Per visit, the implant date of the pump in place, for patients whose records carry
+    it (a pump implanted before the data; after a replacement, the replacement's date).
+    A pre-data pump of some patients is written as a year-month only."""
+    rec = np.flatnonzero(pat.implant_recorded)
+    repl = (fills["ftype"] == REPLACEMENT) & pat.implant_recorded[fills["c"]]
+    ec = np.concatenate([rec, fills["c"][repl]])
+    ed = np.concatenate([pat.pump_implant[rec], fills["date"][repl]])
+    month = np.concatenate([pat.implant_month_only[rec], np.zeros(int(repl.sum()), dtype=bool)])
+    order = np.lexsort((ed, ec))
+    ec, ed, month = ec[order], ed[order], month[order]
+    shift = np.int64(1 << 24)  # days since 1970 (+ 2^23 for earlier ones) fit in 24 bits
+    pos = np.searchsorted(ec * shift + ed + shift // 2, c * shift + date + shift // 2, "right") - 1
+    at = np.maximum(pos, 0)
+    found = (pos >= 0) & (ec[at] == c) if len(ec) else np.zeros(len(c), dtype=bool)
+    days = EPOCH + ed
+    text = np.where(
+        month, np.datetime_as_string(days, unit="M"), np.datetime_as_string(days, unit="D")
+    )
+    names, code = np.unique(text, return_inverse=True)  # one string per distinct date
+    return _dict(np.where(found, code.reshape(-1)[at] if len(ec) else -1, -1), names)
 
 
 def _pain(rng: np.random.Generator, pat: Patients, c: np.ndarray, vtype: np.ndarray) -> np.ndarray:
@@ -131,11 +165,12 @@ def visits_table(
     rank: np.ndarray,
     sites: tuple[str, ...],
     salt: int,
+    implant_dates: pa.Array,
 ) -> pa.Table:
     """The visits table in contract column order, sorted by patient, date, visit order."""
     c = v["c"]
     pain = _pain(rng, pat, c, v["vtype"])
-    clin = _clinicians(rng, pat, c)
+    clin = _clinicians(rng, pat, c, v["vtype"])
     n_clin = len(sites) * P.CLINICIANS_PER_SITE
     clinicians = tuple(f"CL{i + 1:02d}" for i in range(n_clin))
     cols: dict[str, pa.Array] = {
@@ -158,6 +193,7 @@ def visits_table(
         "next_refill_due": _date(v["due"]),
         "indication": _dict(v["ind"], INDICATIONS),
         "pain_nrs": pa.array(pain.astype(np.int8), mask=pain < 0),
+        "pump_implant_date": implant_dates,
     }
     return pa.table(cols)
 

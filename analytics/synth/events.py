@@ -81,9 +81,19 @@ def _episode(pat: Patients, win: Window) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def _surgery(
-    rng: np.random.Generator, rep: Reports, c: np.ndarray, day: np.ndarray, risk: float
+    rng: np.random.Generator,
+    rep: Reports,
+    c: np.ndarray,
+    day: np.ndarray,
+    risk: float,
+    deep: bool = True,
 ) -> None:
-    for code, profile, p, lo, hi in P.POSTOP:
+    """Post-operative reports in their windows after a procedure (`deep`: a deep infection
+    too; an implant's deep infection is drawn with the patient, as it may end therapy)."""
+    postop = P.POSTOP + (
+        (("infection_deep", "deep", P.DEEP_INFECTION_P, *P.DEEP_INFECTION_DAYS),) if deep else ()
+    )
+    for code, profile, p, lo, hi in postop:
         hit = rng.random(len(c)) < p * risk
         rep.add(c[hit], day[hit] + rng.integers(lo, hi + 1, int(hit.sum())), code, profile)
 
@@ -98,7 +108,7 @@ def _steady(rng: np.random.Generator, rep: Reports, pat: Patients, win: Window) 
     rep.add(cc, cd, _catheter_codes(rng, len(cc)), "catheter")
     gran = P.GRANULOMA_PER_YEAR * np.where(opioid, 1.0, 0.3)
     rep.add(*_events(rng, c, lo, hi, gran), code="granuloma", profile="granuloma")
-    side = np.where(zico, 0.4, P.SIDE_EFFECT_PER_YEAR)
+    side = np.where(zico, P.ZICONOTIDE_SIDE_EFFECT_PER_YEAR, P.SIDE_EFFECT_PER_YEAR)
     rep.add(*_events(rng, c, lo, hi, side), code="side_effect", profile="side_effect")
     od = np.where(opioid, P.OVERDOSE_PER_YEAR, 0.0)
     rep.add(*_events(rng, c, lo, hi, od), code="overdose", profile="overdose")
@@ -118,13 +128,22 @@ def _patient_events(
     rng: np.random.Generator, rep: Reports, pat: Patients, fills: dict[str, np.ndarray]
 ) -> None:
     new = np.flatnonzero(pat.has_chain & ~pat.left)
-    _surgery(rng, rep, new, pat.implant[new], 1.0)
+    _surgery(rng, rep, new, pat.implant[new], 1.0, deep=False)
     is_repl = fills["ftype"] == REPLACEMENT
-    _surgery(rng, rep, fills["c"][is_repl], fills["date"][is_repl], P.REPLACEMENT_SURGERY_RISK)
+    rc, rd = fills["c"][is_repl], fills["date"][is_repl]
+    _surgery(rng, rep, rc, rd, P.REPLACEMENT_SURGERY_RISK)
     deep = np.flatnonzero(pat.deep_infection < NEVER)
     rep.add(deep, pat.deep_infection[deep], "infection_deep", "deep")
     failed = np.flatnonzero(pat.has_chain & (pat.failure < NEVER))
     rep.add(failed, pat.failure[failed], "pump_failure", "device")
+    # The battery alarm (ERI) of some battery replacements is logged as a report; a pump
+    # replaced after its shut-off always is, on the day it stopped.
+    fail = pat.failure[rc]
+    battery = ~((fail < NEVER) & (rd > fail) & (rd <= fail + 10))
+    late = pat.eri_lead[rc] > P.ERI_DAYS_BEFORE_END
+    logged = battery & (late | (rng.random(len(rc)) < P.BATTERY_REPORT_P))
+    back = np.where(late, pat.eri_lead[rc] - P.ERI_DAYS_BEFORE_END, pat.eri_lead[rc])
+    rep.add(rc[logged], rd[logged] - back[logged], "battery_depletion", "battery")
 
 
 def _fill_events(
@@ -181,6 +200,7 @@ def other_visits(
     vt = np.concatenate([np.full(len(p[0]), p[2]) for p in parts])
     inside = (vd < np.where(pat.has_chain[vc], pat.end[vc], NEVER)) & (vd <= win.end)
     vc, vd, vt = vc[inside], vd[inside], vt[inside]
+    vc, vd, vt = _repeats(rng, pat, rep, win, base, (vc, vd, vt))
     vc, vd, vt = _at_visit(rng, pat, rep, win, base, (vc, vd, vt))
     vc, vd, vt = _revisions(rng, pat, rep, win, (vc, vd, vt))
     return {
@@ -188,6 +208,37 @@ def other_visits(
         "date": np.concatenate([vd, pat.end[ended]]),
         "vtype": np.concatenate([vt, kind]),
     }
+
+
+def _repeats(
+    rng: np.random.Generator,
+    pat: Patients,
+    rep: Reports,
+    win: Window,
+    base: int,
+    visits: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Some conditions are reported again at 1-2 follow-up visits a few weeks apart (each
+    a report of its own, linked to its follow-up visit)."""
+    vc, vd, vt = visits
+    r = rep.arrays()
+    codes = np.array([CODES.index(x) for x in P.REPEAT_CODES])
+    src = np.flatnonzero(np.isin(r["code"], codes) & (rng.random(len(r["c"])) < P.REPEAT_P))
+    src = src[r["date"][src] >= pat.first_fill[r["c"][src]]]
+    lo, hi = P.REPEAT_GAP_DAYS
+    d1 = r["date"][src] + rng.integers(lo, hi + 1, len(src))
+    twice = rng.random(len(src)) < P.REPEAT_TWICE_P
+    d2 = d1[twice] + rng.integers(lo, hi + 1, int(twice.sum()))
+    idx = np.concatenate([src, src[twice]])
+    c, d = r["c"][idx], np.concatenate([d1, d2])
+    ok = (d < np.where(pat.has_chain[c], pat.end[c], NEVER)) & (d <= win.end)
+    c, d, code = c[ok], d[ok], r["code"][idx][ok]
+    rep.add(c, d, code, "repeat", base + len(vc) + np.arange(len(c)))
+    return (
+        np.concatenate([vc, c]),
+        np.concatenate([vd, d]),
+        np.concatenate([vt, np.full(len(c), VT["follow_up"])]),
+    )
 
 
 def _at_visit(
@@ -241,7 +292,8 @@ def _revisions(
     win: Window,
     visits: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Grade the reports; a `revision` action brings a revision visit 2-21 days later."""
+    """Grade the reports; a `revision` action brings a revision visit 2-21 days later,
+    with its own post-operative reports."""
     r = rep.arrays()
     rep.graded = grade(rng, pat, r)
     rev = np.flatnonzero(rep.graded["action"] == ACTIONS.index("revision"))
@@ -253,6 +305,11 @@ def _revisions(
         & (day <= win.end)
         & (r["date"][rev] >= pat.first_fill[c])
     )
+    # post-operative reports of the revisions, graded like the others
+    _surgery(rng, rep, c[ok], day[ok], P.REVISION_SURGERY_RISK)
+    new = {k: a[len(r["c"]) :] for k, a in rep.arrays().items()}
+    more = grade(rng, pat, new)
+    rep.graded = {k: np.concatenate([a, more[k]]) for k, a in rep.graded.items()}
     vc, vd, vt = visits
     return (
         np.concatenate([vc, c[ok]]),

@@ -14,16 +14,12 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from analytics.synth import params as P
-from analytics.synth.patients import NEVER, Patients
+from analytics.synth.patients import NEVER, Patients, cap_days, dose_range
 
 IMPLANT, REFILL, REPLACEMENT = 1, 2, 3
 REP_MODE_P = (0.5, 0.35, 0.15)  # reprogram records dose and rate / dose only / rate only
 
-_CAP = np.array([d.cap_days for d in P.DRUGS])
-_FIRST_CAP = np.array([d.first_fill_cap for d in P.DRUGS])
 _DEC = np.array([d.decimals for d in P.DRUGS])
-_LO = np.array([d.dose_lo for d in P.DRUGS])
-_HI = np.array([d.dose_hi for d in P.DRUGS])
 _UP = np.array([d.up for d in P.DRUGS])
 _DOWN = np.array([d.down for d in P.DRUGS])
 
@@ -60,57 +56,68 @@ def rate_of(dose: np.ndarray, conc: np.ndarray) -> np.ndarray:
     return np.round(dose / conc, 4)
 
 
-def titrate(rng: np.random.Generator, dose: np.ndarray, drug: np.ndarray) -> np.ndarray:
-    """A dose change: mostly up (+10-40% baclofen, +10-30% opioids), sometimes down."""
+def titrate(
+    rng: np.random.Generator, dose: np.ndarray, drug: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """A dose change: mostly up (+10-40 % baclofen, +10-30 % opioids), sometimes down,
+    rarely a step up of more than 50 %; kept within the patient's dose range [lo, hi]."""
     n = len(dose)
-    up = dose * (1 + rng.uniform(_UP[drug, 0], _UP[drug, 1]))
+    step = rng.uniform(_UP[drug, 0], _UP[drug, 1])
+    big = rng.random(n) < P.BIG_STEP_P
+    step = np.where(big, rng.uniform(*P.BIG_STEP_UP, n), step)
+    up = dose * (1 + step)
     down = dose * (1 - rng.uniform(_DOWN[drug, 0], _DOWN[drug, 1]))
     scale = 10.0 ** _DEC[drug]
-    up = np.clip(np.round(up * scale) / scale, _LO[drug], _HI[drug])
-    down = np.clip(np.round(down * scale) / scale, _LO[drug], _HI[drug])
+    up = np.clip(np.round(up * scale) / scale, lo, hi)
+    down = np.clip(np.round(down * scale) / scale, lo, hi)
     go_up = (rng.random(n) < P.TITRATION_UP_P) & (up != dose)
     return np.where(go_up | (down == dose), up, down)
 
 
-_STRONGEST = np.array([max(d.concentrations) for d in P.DRUGS])
-
-
 def _strengthen(
-    conc: np.ndarray, dose: np.ndarray, drug: np.ndarray, res: np.ndarray
+    conc: np.ndarray, dose: np.ndarray, res: np.ndarray, strongest: np.ndarray, cadence: np.ndarray
 ) -> np.ndarray:
-    """A dose the reservoir would hold for under ~30 days moves to the strongest concentration."""
-    short = (res - 4) * conc / dose < P.SHORT_INTERVAL_DAYS
-    return np.where(short, np.maximum(conc, _STRONGEST[drug]), conc)
+    """A dose the reservoir would no longer hold for the patient's refill interval (or
+    for ~30 days) moves to the strongest concentration."""
+    days = (res - 4) * conc / dose
+    short = days < np.maximum(P.SHORT_INTERVAL_DAYS, cadence)
+    return np.where(short, np.maximum(conc, strongest), conc)
 
 
-def _timeliness(
-    rng: np.random.Generator, pat: Patients, c: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    factor = np.array(P.SITE_ADHERENCE_FACTOR)[pat.site[c] % len(P.SITE_ADHERENCE_FACTOR)]
-    p_dry = P.DRY_P * factor * np.where(pat.drug[c] == 0, P.BACLOFEN_DRY_FACTOR, 1.0)
-    u = rng.random(len(c))
-    dry = u < p_dry
-    return dry, ~dry & (u < p_dry + P.LATE_P * factor)
+def _factor(pat: Patients, c: np.ndarray) -> np.ndarray:
+    """How often a site's patients come later than booked (site adherence)."""
+    return np.array(P.SITE_ADHERENCE_FACTOR)[pat.site[c] % len(P.SITE_ADHERENCE_FACTOR)]
+
+
+def _book_lead(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Days before the due date the clinic books the refill."""
+    share, lo, hi = (np.array(x) for x in zip(*P.BOOK_LEAD_DAYS, strict=True))
+    which = np.minimum((rng.random(n)[:, None] > np.cumsum(share)).sum(axis=1), len(share) - 1)
+    return rng.integers(lo[which], hi[which])
 
 
 def _next_date(
     rng: np.random.Generator, s: Chains, due: np.ndarray, empty: np.ndarray, pat: Patients
 ) -> np.ndarray:
+    """The next fill: booked at the patient's cadence or before the due (alarm or cap)
+    date, whichever comes first; some come later than booked but an alarm brings them
+    in by the empty date; rarely the pump runs dry first."""
     n = len(s.c)
-    dry, late = _timeliness(rng, pat, s.c)
+    lead = np.minimum(_book_lead(rng, n), np.floor(0.35 * (due - s.d)).astype(np.int64))
+    jitter = rng.integers(-P.CADENCE_JITTER_DAYS, P.CADENCE_JITTER_DAYS + 1, n)
+    booked = np.minimum(s.d + pat.cadence[s.c] + jitter, due - lead)
+    factor = _factor(pat, s.c)
     u = rng.random(n)
-    lead = np.where(u < 0.7, rng.integers(0, 8, n), rng.integers(8, 15, n))
-    lead = np.where(u > 0.95, rng.integers(15, 31, n), lead)
-    lead = np.minimum(lead, np.floor(0.35 * (due - s.d)).astype(np.int64))
-    booked = s.d + pat.cadence[s.c] + rng.integers(-3, 4, n)
-    on_time = np.minimum(due - lead, booked)
-    # Late: 1-3 weeks past due, never past empty. When the stability cap set the due
-    # date the pump is far from empty: a "dry" draw becomes a long delay instead.
-    gap = np.clip(empty - due, 1, 21)
-    late_day = due + 1 + np.floor(rng.random(n) * gap).astype(np.int64)
+    p_dry = P.DRY_P * factor * np.where(pat.drug[s.c] == P.BACLOFEN, P.BACLOFEN_DRY_FACTOR, 1.0)
+    dry = u < p_dry
+    later = ~dry & (u < p_dry + P.RESCHEDULE_P * factor)
+    came = booked + rng.integers(*P.RESCHEDULE_DAYS, n)
+    came = np.where(later, np.minimum(came, np.maximum(empty, booked)), booked)
+    # A pump far from empty (the stability cap set the due date) does not run dry: a
+    # "dry" draw there is a long delay instead.
     far = empty - due > 45
-    dry_day = np.where(far, due + rng.integers(22, 46, n), empty + rng.integers(1, 22, n))
-    return np.where(dry, dry_day, np.where(late, late_day, on_time))
+    dry_day = np.where(far, due + rng.integers(22, 46, n), empty + rng.integers(*P.DRY_DAYS, n))
+    return np.where(dry, np.maximum(dry_day, booked), came)
 
 
 def _residuals(
@@ -137,7 +144,7 @@ def _reprogram(
     early = (s.d - pat.implant[s.c]) < P.EARLY_DAYS
     has = rng.random(n) < np.where(early, P.REPROGRAM_P[0], P.REPROGRAM_P[1])
     u = np.maximum(1, np.floor(rng.uniform(0.15, 0.5, n) * horizon)).astype(np.int64)
-    dose = titrate(rng, s.dose, pat.drug[s.c])
+    dose = titrate(rng, s.dose, pat.drug[s.c], *dose_range_of(pat, s.c))
     conc = s.conc
     mode = rng.choice(3, size=n, p=np.array(REP_MODE_P))
     rate_rec = rate_of(dose, conc)
@@ -151,7 +158,7 @@ def _round(
     n = len(s.c)
     drug, alarm, conc = pat.drug[s.c], pat.alarm[s.c], s.conc
     r = rate_of(s.dose, conc)
-    cap = np.where(s.first, _FIRST_CAP[drug], _CAP[drug])
+    cap = cap_days(drug, conc, s.first)
     t_alarm0 = (s.vol - alarm) / r
     rep = _reprogram(rng, s, pat, r, np.minimum(t_alarm0, cap))
     has, u, r1 = rep["has"], rep["u"], rep["eff"]
@@ -204,14 +211,15 @@ def _next_fill(
     n = len(s.c)
     early = (nxt - pat.implant[s.c]) < P.EARLY_DAYS
     change = rng.random(n) < np.where(early, P.TITRATE_AT_FILL_P[0], P.TITRATE_AT_FILL_P[1])
-    dose = np.where(change, titrate(rng, dose_now, pat.drug[s.c]), dose_now)
+    lo, hi = dose_range_of(pat, s.c)
+    dose = np.where(change, titrate(rng, dose_now, pat.drug[s.c], lo, hi), dose_now)
     res = pat.reservoir[s.c]
     vol = np.where(rng.random(n) < P.FULL_FILL_P, res, res - rng.integers(1, 6, n))
     expected, actual = _residuals(rng, s.vol, delivered)
     return Chains(
         c=s.c,
         d=nxt,
-        conc=_strengthen(s.conc, dose, pat.drug[s.c], pat.reservoir[s.c]),
+        conc=_strengthen(s.conc, dose, pat.reservoir[s.c], pat.conc_max[s.c], pat.cadence[s.c]),
         ftype=np.where(repl, REPLACEMENT, REFILL),
         vol=vol.astype(np.float64),
         dose=dose,
@@ -220,6 +228,12 @@ def _next_fill(
         actual=np.where(repl, np.nan, actual),
         dry_before=dry & ~repl,
     )
+
+
+def dose_range_of(pat: Patients, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The dose range [lo, hi] of the patients `c`."""
+    lo, _ = dose_range(pat.drug[c], np.zeros(len(c), dtype=bool))
+    return lo, pat.dose_hi[c]
 
 
 def run_refills(rng: np.random.Generator, pat: Patients, window_end: int) -> FillLog:
