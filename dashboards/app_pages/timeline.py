@@ -10,15 +10,30 @@ from _timeline import timeline_figure
 from analytics.figures import TimelineData
 
 
-def _patient(ids: list[str]) -> str:
+NOT_FOUND = (
+    "The patient in the link is not among the patients listed here: no such pseudonymous "
+    "id in the database, or not in the sidebar's site, drug, pump model or indication. "
+    "No patient is shown; choose one below."
+)
+
+
+def _patient(ids: list[str]) -> str | None:
+    """The patient to show: the chosen one, else the link's, else the first. A link naming a
+    patient not in `ids` shows nobody (never another patient) and says so."""
     if st.session_state.get("pq_patient") not in ids:
         wanted = st.query_params.get("patient")
-        st.session_state["pq_patient"] = wanted if wanted in ids else ids[0]
+        st.session_state["pq_patient"] = ids[0] if wanted is None else (
+            wanted if wanted in ids else None
+        )  # fmt: skip
+    if st.session_state["pq_patient"] is None:
+        st.warning(NOT_FOUND)
     chosen = st.selectbox(
-        "Patient (pseudonymous id)", ids, key="pq_patient",
+        "Patient (pseudonymous id)", ids, key="pq_patient", placeholder="Choose a patient",
         help="Patients with a fill or a pump-day in the sidebar's site, drug, pump model and "
         "indication. Type to search.",
     )  # fmt: skip
+    if chosen is None:
+        return None
     st.query_params["patient"] = chosen
     return str(chosen)
 
@@ -33,7 +48,10 @@ def body() -> None:
     if not ids:
         st.info("No patients match the sidebar filters.")
         return
-    data: TimelineData = load("timeline", _patient(ids))
+    patient = _patient(ids)
+    if patient is None:
+        return
+    data: TimelineData = load("timeline", patient)
     if data.message:
         st.info(data.message)
         return
