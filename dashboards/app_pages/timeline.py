@@ -9,7 +9,6 @@ from _timeline import timeline_figure
 
 from analytics.figures import TimelineData
 
-
 NOT_FOUND = (
     "The patient in the link is not among the patients listed here: no such pseudonymous "
     "id in the database, or not in the sidebar's site, drug, pump model or indication. "
