@@ -104,5 +104,11 @@ def write_files(writers: Mapping[Path, Callable[[Path], object]]) -> None:
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write a text file (UTF-8) whole or not at all."""
-    write_files({Path(path): lambda tmp: tmp.write_text(text, encoding="utf-8")})
+    """Write a text file (UTF-8) whole or not at all (a device or pipe such as
+    /dev/stdout is written directly: it cannot be replaced)."""
+    target = Path(path)
+    if target.exists() and not target.is_file():
+        with open(target, "w", encoding="utf-8") as f:
+            f.write(text)
+        return
+    write_files({target: lambda tmp: tmp.write_text(text, encoding="utf-8")})

@@ -23,7 +23,9 @@ DUCKDB_MAGIC = b"DUCK"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_BYTES = 3 * 4096
 """DuckDB's file starts with a main header and two database headers of 4 KiB each; the
-newer database header (higher iteration) gives the block count and block size."""
+newer database header (higher iteration) gives the block size. After the headers the
+file is made of whole blocks (DuckDB allocates and trims whole blocks), so a length
+that is not a whole number of blocks means the file was cut short."""
 
 
 def real_path(db: str | os.PathLike[str]) -> Path:
@@ -35,20 +37,13 @@ def wal_path(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
 
 
-def _expected_size(header: bytes) -> int | None:
-    """The length DuckDB's newer database header implies, or None when it is not sane."""
-    best: tuple[int, int, int] | None = None
-    for offset in (4096, 8192):
-        _, iteration, _, _, blocks, block_size = struct.unpack_from("<6Q", header, offset)
-        if best is None or iteration > best[0]:
-            best = (iteration, blocks, block_size)
-    assert best is not None
-    _, blocks, block_size = best
-    if block_size < 4096 or block_size > 1 << 30 or block_size & (block_size - 1):
+def block_size(header: bytes) -> int | None:
+    """The block size in DuckDB's newer database header, or None when it is not sane."""
+    newer = max((4096, 8192), key=lambda offset: struct.unpack_from("<Q", header, offset + 8)[0])
+    size = int(struct.unpack_from("<Q", header, newer + 40)[0])
+    if size < 4096 or size > 1 << 30 or size & (size - 1):
         return None
-    if blocks > 1 << 40:
-        return None
-    return HEADER_BYTES + blocks * block_size
+    return size
 
 
 def check_header(path: Path, label: str) -> None:
@@ -75,10 +70,10 @@ def check_header(path: Path, label: str) -> None:
             f"{label}: not a pumpqi database (not a DuckDB file); give the .duckdb file"
             " written by `pumpqi ingest`"
         )
-    expected = _expected_size(header) if len(header) == HEADER_BYTES else HEADER_BYTES + 1
-    if expected is not None and size < expected:
+    block = block_size(header) if len(header) == HEADER_BYTES else None
+    if len(header) < HEADER_BYTES or (block is not None and (size - HEADER_BYTES) % block):
         raise PumpqiError(
-            f"{label}: the database file is damaged (truncated: {size} of {expected} bytes);"
+            f"{label}: the database file is damaged (truncated: it ends inside a block);"
             " restore it from a backup, or re-create it by ingesting the source files into"
             " a new file"
         )

@@ -288,6 +288,14 @@ def test_a_truncated_database_is_refused_and_left_as_it_is(db: Path) -> None:
     assert db.stat().st_size == size // 2
 
 
+def test_whole_blocks_cut_off_the_end_are_reported_as_damage(db: Path) -> None:
+    os.truncate(db, 3 * 4096 + 2 * 262144)  # the headers and the first two blocks only
+    for command in ("metrics", "refills"):
+        res = run_pumpqi(command, "--db", str(db))
+        assert res.returncode == 2, res.stderr
+        assert "damaged" in res.stderr and "internal error" not in res.stderr, res.stderr
+
+
 def test_a_corrupt_block_is_reported_as_damage(db: Path) -> None:
     size = db.stat().st_size
     with open(db, "r+b") as f:  # scribble over every data block, keep the headers
@@ -326,3 +334,13 @@ def test_the_record_travels_with_the_stored_figures(db: Path) -> None:
         ).fetchall()
     assert value == [("visits=60 complications=0 ingest=1",)]
     assert fingerprint(db)
+
+
+def test_out_files_are_written_whole_and_devices_directly(db: Path) -> None:
+    out = db.with_name("metrics.csv")
+    res = run_pumpqi("metrics", "--db", str(db), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert out.read_text().startswith("month,group,")
+    assert not [p.name for p in db.parent.iterdir() if TMP_MARK in p.name]
+    res = run_pumpqi("metrics", "--db", str(db), "--out", "/dev/stdout")
+    assert res.returncode == 0 and res.stdout.startswith("month,group,"), res.stderr
