@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analytics.atomic import write_text
+
 
 def _jsonable(df: pd.DataFrame) -> list[dict[str, object]]:
     out = df.copy()
@@ -34,4 +36,4 @@ def print_table(df: pd.DataFrame, fmt: str = "csv", out: str | Path | None = Non
     if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:
-        Path(out).write_text(text, encoding="utf-8")
+        write_text(out, text)  # whole or not at all

@@ -2,7 +2,8 @@
 
 Run with `pumpqi dashboard --db FILE` (which sets PUMPQI_DB). The sidebar filters apply
 to every page and live in the URL, so a link reproduces the view. Every figure comes
-from analytics.figures; the pages only draw.
+from analytics.figures; the pages only draw. The gate (_gate.py) runs first, before
+anything is read: beyond this computer, or under an unexpected host name, no data.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 
+import _gate
 import streamlit as st
 from _data import WHOLE, NoData, load
 from _state import sidebar, source
@@ -18,11 +20,7 @@ st.set_page_config(
     page_title="pumpqi · pump QI dashboard", page_icon=":material/water_drop:", layout="wide"
 )
 
-if os.environ.get("PUMPQI_REQUIRE_LOGIN") == "1" and not st.user.is_logged_in:
-    st.title("pumpqi dashboard")
-    st.write("Please sign in to see the dashboard.")
-    st.button("Sign in", on_click=st.login)
-    st.stop()
+_gate.enforce()  # first: refuses or asks to sign in, and stops, before any data is read
 
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
@@ -40,6 +38,8 @@ PAGES = [
 ]
 page = st.navigation(PAGES)
 st.sidebar.markdown("## pumpqi")
+if st.user.to_dict().get("is_logged_in") is True:
+    st.sidebar.button("Sign out", on_click=st.logout)
 
 try:
     options = load("options", scope=WHOLE)

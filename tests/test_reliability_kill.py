@@ -29,6 +29,7 @@ from tests.test_reliability_data import (
     subprocess_env,
     write_visits,
 )
+from tests.test_store_file import dead_pid
 
 STAGES = ("reading", "validating", "loading")
 
@@ -94,7 +95,7 @@ def test_sigkill_at_random_points_changes_nothing(tmp_path: Path) -> None:
     old_csv = write_visits(tmp_path / "jan.csv", 1_000, seed=1, prefix="o")
     ingest_files(db, old_csv)
     # A stale temporary from an earlier crash must not bother anyone either.
-    (tmp_path / f".{db.name}{TMP_MARK}999999").write_bytes(b"half a database")
+    (tmp_path / f".{db.name}{TMP_MARK}{dead_pid()}").write_bytes(b"half a database")
     before = fingerprint(db)
     pristine = tmp_path / "pristine.duckdb"
     shutil.copyfile(db, pristine)
@@ -161,7 +162,8 @@ def test_sigkill_at_random_points_changes_nothing(tmp_path: Path) -> None:
 def test_stale_temporaries_are_removed_by_the_next_writer(tmp_path: Path) -> None:
     db = tmp_path / "pumps.duckdb"
     ingest_files(db, write_visits(tmp_path / "jan.csv", 10, prefix="o"))
-    for name in (f".{db.name}{TMP_MARK}4242", f".{db.name}{TMP_MARK}4242.wal"):
+    pid = dead_pid()  # only a dead writer's temporaries are removed
+    for name in (f".{db.name}{TMP_MARK}{pid}", f".{db.name}{TMP_MARK}{pid}.wal"):
         (tmp_path / name).write_bytes(os.urandom(4096))
     assert len(_temporaries(db)) == 2
     (r,) = ingest_files(db, write_visits(tmp_path / "feb.csv", 10, prefix="n"))

@@ -13,6 +13,7 @@ import click
 
 from analytics.config import MIN_THRESHOLD
 from analytics.errors import PumpqiError
+from analytics.faults import describe
 from analytics.vocabulary import BY_IDS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,7 +49,11 @@ def db_option(func: F) -> F:
 
 
 def friendly(func: F) -> F:
-    """Turn library errors into one line on stderr (a traceback only with --debug)."""
+    """Turn library errors into one line on stderr (a traceback only with --debug).
+
+    A full disk, a read-only folder, a missing permission, too little memory or a
+    damaged database file (OSError errno, DuckDB's IO and out-of-memory errors) is told
+    as what happened and what to do (analytics.faults), not as an internal error."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -69,6 +74,10 @@ def friendly(func: F) -> F:
         except Exception as exc:  # a bug: say so in one line, without data values
             if debug:
                 raise
+            told = describe(exc)  # the machine's or the file's fault, not a bug
+            if told is not None:
+                click.echo(f"pumpqi: {told}", err=True)
+                sys.exit(2)
             click.echo(
                 f"pumpqi: internal error ({type(exc).__name__}); nothing was changed."
                 " Run again with --debug for details and report it.",

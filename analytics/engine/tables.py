@@ -31,6 +31,7 @@ import pandas as pd
 
 from analytics.config import DEFAULT, Config
 from analytics.errors import PumpqiError
+from analytics.store import check_sources, record_sources
 
 STAGES: tuple[str, ...] = (
     "01_visits",
@@ -181,6 +182,7 @@ def build_cache(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [CACHE_KEY, _key(as_of, DEFAULT)]
     )
+    record_sources(con)  # the rows they came from, checked before they are served
 
 
 def rebuild_stored(con: duckdb.DuckDBPyConnection) -> None:
@@ -292,9 +294,10 @@ def _compute(
 
 
 def _can_reuse(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> bool:
-    """Stored figures exist for a later date and the same configuration."""
+    """Stored figures exist for a later date and the same configuration (and the rows
+    they came from are still there: see store.check_sources)."""
     stored = _cached_key(con)
-    if stored is None:
+    if stored is None or not check_sources(con):
         return False
     date, _, rest = stored.partition("|")
     return rest == _key(as_of, config).partition("|")[2] and as_of < dt.date.fromisoformat(date)
@@ -316,7 +319,7 @@ def prepare(
         done = con.execute("SELECT key FROM pq_prepared").fetchall()
         if done and done[0][0] == key:
             return as_of
-    stored = _cached_key(con) == key
+    stored = _cached_key(con) == key and check_sources(con)
     if stored:
         _use_cache(con)
     else:

@@ -320,7 +320,7 @@ def _read_all(
         progress(f"reading {Path(path).name}")
         raw = read_table_file(Path(path), name)
         ignored = check_columns(raw, TABLES[name], ignore)
-        con = duckdb.connect()
+        con = store.memory_connection()
         try:
             con.register("raw_check", raw.data)
             check_identifier_values(con, raw, "raw_check", ignored)
@@ -340,7 +340,7 @@ def validate_files(
     """Check files against the contract without loading them: counts and row faults."""
     today = today or dt.date.today()
     raws = _read_all({"visits": visits, "complications": complications}, ignore, progress)
-    con = duckdb.connect()
+    con = store.memory_connection()
     try:
         results, frames = [], []
         for name, raw in raws.items():

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from analytics.atomic import all_or_nothing, original_name, remove_stale
 from analytics.config import load_config
 from analytics.errors import PumpqiError
+from analytics.faults import fault
 from analytics.report.content import Content, gather
 from analytics.report.html import render_html
 from analytics.report.narrative import summary
@@ -72,8 +75,8 @@ def file_stem(month: str, suppress_below: int | None) -> str:
 
 
 def build_report(request: ReportRequest) -> ReportFiles:
-    """Write pumpqi-YYYY-MM.html, .pdf and .xlsx (…-shared.* for sharing) into `out_dir`;
-    return their paths."""
+    """Write pumpqi-YYYY-MM.html, .pdf and .xlsx (…-shared.* for sharing) into `out_dir`,
+    all of them or none; return their paths."""
     unknown = set(request.formats) - set(FORMATS)
     if unknown:
         raise PumpqiError(f"unknown report format(s): {', '.join(sorted(unknown))}")
@@ -83,10 +86,32 @@ def build_report(request: ReportRequest) -> ReportFiles:
     parts = sections(content)
     html = render_html(content, parts)
     paths = {f: stem.with_suffix(f".{f}") for f in request.formats}
-    if "html" in paths:
-        paths["html"].write_text(html, encoding="utf-8")
-    if "pdf" in paths:
-        write_pdf(html, paths["pdf"])
-    if "xlsx" in paths:
-        write_xlsx(content, parts, summary(content), paths["xlsx"])
+    writers: dict[str, Callable[[Path], object]] = {
+        "html": lambda tmp: tmp.write_text(html, encoding="utf-8"),
+        "pdf": lambda tmp: write_pdf(html, tmp),
+        "xlsx": lambda tmp: write_xlsx(content, parts, summary(content), tmp),
+    }
+    _write_all(paths, writers)
     return ReportFiles(paths.get("html"), paths.get("pdf"), paths.get("xlsx"))
+
+
+def _write_all(paths: dict[str, Path], writers: dict[str, Callable[[Path], object]]) -> None:
+    """Every file under a temporary name in the output folder, renamed at the end: all
+    of them or none (an error leaves no new file, and says so)."""
+    for path in paths.values():
+        remove_stale(path)  # temporaries of a report killed earlier
+    try:
+        with all_or_nothing(paths) as temps:
+            for kind, tmp in temps.items():
+                writers[kind](tmp)
+    except Exception as exc:  # the temporaries are gone: nothing was written
+        told = fault(exc, "; nothing was written")
+        if told is not None:
+            raise told from None
+        if isinstance(exc, OSError):
+            name = Path(os.fsdecode(exc.filename or "")).name or "the report"
+            raise PumpqiError(
+                f"{original_name(name)}: could not be written ({exc.strerror or 'error'});"
+                " nothing was written"
+            ) from None
+        raise

@@ -3,30 +3,36 @@ changes and complications on one time axis."""
 
 import streamlit as st
 from _data import load, require_data, run_page
-from _draw import frame_table, md
+from _draw import frame_table
 from _state import current_scope
 from _timeline import timeline_figure
 
 from analytics.figures import TimelineData
 
+NOT_FOUND = (
+    "The patient in the link is not among the patients listed here: no such pseudonymous "
+    "id in the database, or not in the sidebar's site, drug, pump model or indication. "
+    "No patient is shown; choose one below."
+)
+
 
 def _patient(ids: list[str]) -> str | None:
-    """The patient of the link (`?patient=`), or the one chosen; a link to a patient that
-    is not in the data says so instead of showing another patient."""
-    wanted = st.query_params.get("patient")
-    if wanted is not None and wanted not in ids and "pq_patient" not in st.session_state:
-        st.warning(
-            f"No patient with the id {md(wanted)} in this selection: check the id (it is "
-            "case-sensitive), or clear the sidebar's filters."
-        )
-        return None
+    """The patient to show: the chosen one, else the link's, else the first. A link naming a
+    patient not in `ids` shows nobody (never another patient) and says so."""
     if st.session_state.get("pq_patient") not in ids:
-        st.session_state["pq_patient"] = wanted if wanted in ids else ids[0]
+        wanted = st.query_params.get("patient")
+        st.session_state["pq_patient"] = ids[0] if wanted is None else (
+            wanted if wanted in ids else None
+        )  # fmt: skip
+    if st.session_state["pq_patient"] is None:
+        st.warning(NOT_FOUND)
     chosen = st.selectbox(
-        "Patient (pseudonymous id)", ids, key="pq_patient",
+        "Patient (pseudonymous id)", ids, key="pq_patient", placeholder="Choose a patient",
         help="Patients with a fill or a pump-day in the sidebar's site, drug, pump model and "
         "indication. Type to search.",
     )  # fmt: skip
+    if chosen is None:
+        return None
     st.query_params["patient"] = chosen
     return str(chosen)
 
