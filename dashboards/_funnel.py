@@ -9,6 +9,7 @@ import streamlit as st
 from _draw import HEIGHT, num, table
 
 from analytics.figures import FunnelData
+from analytics.figures.text import plot
 
 
 def funnel_chart(data: FunnelData) -> None:
@@ -36,7 +37,7 @@ def funnel_chart(data: FunnelData) -> None:
     flagged = shown["signal"].astype(str).str.contains("99.8")
     fig.add_trace(
         go.Scatter(
-            x=shown["pump_days"], y=rate[rate.notna()], mode="markers+text", text=shown["group"],
+            x=shown["pump_days"], y=rate[rate.notna()], mode="markers+text", text=shown["group"].map(plot),
             textposition="top center", name=f"{data.by}",
             marker={"size": 11, "color": ["#D62728" if f else "#5DA5DA" for f in flagged]},
         )

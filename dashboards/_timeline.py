@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analytics.figures import STATUS_LABELS, TimelineData
+from analytics.figures.text import plot
 
 LANES = ("Complications", "Runs dry", "Refill due", "Fills", "Visits")
 STATUS_COLOURS = {
@@ -70,7 +71,7 @@ def timeline_figure(data: TimelineData) -> go.Figure:
         fig.update_yaxes(title_text=unit, row=2, col=1)
     fig.update_yaxes(categoryorder="array", categoryarray=list(LANES), row=1, col=1)
     fig.update_layout(
-        title={"text": f"Patient {data.patient_id}", "font": {"size": 15}},
+        title={"text": f"Patient {plot(data.patient_id)}", "font": {"size": 15}},
         template="plotly_white", height=520, showlegend=False, hovermode="closest",
         margin={"t": 60, "l": 10},
     )  # fmt: skip

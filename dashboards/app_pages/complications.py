@@ -8,6 +8,7 @@ from _funnel import funnel_chart
 from _state import current_filters
 
 from analytics.figures import DIMENSION_LABELS, ComplicationsData
+from analytics.figures.text import md
 
 RATE_COLUMNS = {
     "rate_per_1000": num("Per 1,000 pump-days", "%.3f"),
@@ -21,7 +22,7 @@ def body() -> None:
     require_data()
     data: ComplicationsData = load("complications")
     if data.base.message:
-        st.info(data.base.message)
+        st.info(md(data.base.message))
         return
     sharing = current_filters().sharing
     control_chart(data.chart, key="complications_u")

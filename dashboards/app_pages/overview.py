@@ -6,6 +6,7 @@ from _draw import control_chart, kpi_tiles
 from _state import current_filters
 
 from analytics.figures import OverviewData, month_label
+from analytics.figures.text import md
 
 
 def body() -> None:
@@ -13,12 +14,12 @@ def body() -> None:
     require_data()
     data: OverviewData = load("overview")
     if data.base.message:
-        st.info(data.base.message)
+        st.info(md(data.base.message))
         return
     f = current_filters()
     prev = f" compared with {month_label(data.previous_month)}" if data.previous_month else ""
     st.caption(
-        f"**{month_label(data.month or '')}**{prev} · {f.describe()} · "
+        f"**{month_label(data.month or '')}**{prev} · {md(f.describe())} · "
         f"data up to {data.base.as_of:%d %b %Y}"
     )
     kpi_tiles(data.kpis)

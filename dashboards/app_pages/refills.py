@@ -7,6 +7,7 @@ from _draw import bar_chart, control_chart, num, pct, sharing_note, table
 from _state import current_filters
 
 from analytics.figures import DIMENSION_LABELS, RefillsData
+from analytics.figures.text import md
 
 
 def body() -> None:
@@ -14,7 +15,7 @@ def body() -> None:
     require_data()
     data: RefillsData = load("refills")
     if data.base.message:
-        st.info(data.base.message)
+        st.info(md(data.base.message))
         return
     sharing = current_filters().sharing
     control_chart(data.chart, key="refills_on_time")

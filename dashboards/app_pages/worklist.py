@@ -5,7 +5,9 @@ from _data import load, require_data, run_page
 from _draw import table
 from _state import current_filters
 
+from analytics.export import csv_bytes
 from analytics.figures import WorklistData
+from analytics.figures.text import md
 
 DEFAULT_DAYS = 14
 SHOWN = ["patient_id", "status", "when", "days_to_due", "due_date", "empty_date", "drug", "site",
@@ -36,7 +38,7 @@ def body() -> None:
     data: WorklistData = load("worklist", int(days))
     f = current_filters()
     st.caption(
-        f"As of {data.as_of:%d %b %Y} (the data cut-off) · {f.describe()} · the period filter "
+        f"As of {data.as_of:%d %b %Y} (the data cut-off) · {md(f.describe())} · the period filter "
         "does not apply: this list is about today. Missed = the pump has run dry; overdue = "
         "the low-reservoir alarm date has passed."
     )
@@ -65,7 +67,7 @@ def body() -> None:
     )
     st.download_button(
         "Download as CSV",
-        data.table.to_csv(index=False).encode("utf-8"),
+        csv_bytes(data.table),
         file_name=f"pumpqi-worklist-{data.as_of:%Y-%m-%d}.csv",
         mime="text/csv",
     )
