@@ -84,6 +84,12 @@ PSEUDONYM_KINDS: dict[str, str] = {
 }
 """Contract columns whose raw values are replaced by keyed pseudonyms."""
 
+NORMALISED_BY_DEFAULT: frozenset[str] = frozenset({"patient_id"})
+"""Pseudonym columns whose raw ids are normalised before hashing unless the mapping's
+[normalise] section says otherwise (one patient typed `AB7919X`, `ab7919x `, with a
+zero-width space or as `1000000.0` is one patient). Other id columns are only trimmed,
+so that visit and report ids keep the pseudonyms earlier versions gave them."""
+
 
 @dataclass(frozen=True)
 class Action:
@@ -104,6 +110,11 @@ class Mapping:
     extras: frozenset[str] = frozenset()
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     date_format: str | None = None
+    normalise: dict[str, bool] = field(default_factory=dict)
+
+    def normalises(self, target: str) -> bool:
+        """Whether the raw ids of pseudonym column `target` are normalised before hashing."""
+        return self.normalise.get(target, target in NORMALISED_BY_DEFAULT)
 
 
 def load_mapping(path: Path | None, table: Table) -> Mapping:
@@ -120,7 +131,7 @@ def load_mapping(path: Path | None, table: Table) -> Mapping:
 
 
 def _parse_mapping(doc: dict[str, Any], table: Table, label: str) -> Mapping:
-    unknown = sorted(set(doc) - {"columns", "drop", "extras", "values", "dates"})
+    unknown = sorted(set(doc) - {"columns", "drop", "extras", "values", "dates", "normalise"})
     if unknown:
         raise PumpqiError(f"{label}: unknown section or key {', '.join(unknown)}")
     columns_doc = dict(_table(doc, "columns", label))
@@ -151,6 +162,7 @@ def _parse_mapping(doc: dict[str, Any], table: Table, label: str) -> Mapping:
         extras=frozenset(extras),
         values=_parse_values(_table(doc, "values", label), table, label),
         date_format=date_format,
+        normalise=_parse_normalise(_table(doc, "normalise", label), label),
     )
 
 
@@ -177,6 +189,19 @@ def _parse_values(doc: dict[str, Any], table: Table, label: str) -> dict[str, di
                 ' and hold "raw value" = "contract value" lines'
             )
         out[name] = {normalise_name(str(k)): str(v) for k, v in pairs.items()}
+    return out
+
+
+def _parse_normalise(doc: dict[str, Any], label: str) -> dict[str, bool]:
+    out: dict[str, bool] = {}
+    for col, flag in doc.items():
+        name = normalise_name(col)
+        if name not in PSEUDONYM_KINDS or not isinstance(flag, bool):
+            raise PumpqiError(
+                f"{label}: [normalise] takes lines such as `patient_id = false` for the id"
+                f" columns {', '.join(PSEUDONYM_KINDS)} (true or false)"
+            )
+        out[name] = flag
     return out
 
 
