@@ -227,3 +227,24 @@ def test_md_escapes_every_markdown_special() -> None:
 def test_html_and_plot_escape_tags() -> None:
     assert html('<a href="x">') == "&lt;a href=&quot;x&quot;&gt;"
     assert plot("<a href='x'>A & B</a>") == "&lt;a href='x'&gt;A &amp; B&lt;/a&gt;"
+
+
+def test_deidentify_output_cells_never_run(tmp_path: Path) -> None:
+    from analytics.deidentify.core import Options, deidentify
+    from analytics.deidentify.keys import new_key_file
+
+    key = tmp_path / "k.key"
+    new_key_file(key)
+    raw = tmp_path / "export.csv"
+    pd.DataFrame({
+        "MRN": ["0012345", "0012345"], "Refill Date": ["2024-01-05", "2024-02-05"],
+        "Visit Type": ["implant", "refill"], "Clinic": [EVIL_SITES["A"], "@North"],
+        "Volume Added": ["20", "-1"],
+    }).to_csv(raw, index=False)  # fmt: skip
+    out = tmp_path / "visits.csv"
+    deidentify(Options(raw, key, out, mapping=None))
+    values = cells(out.read_text("utf-8"))
+    assert not [c for c in values if runs_in_a_spreadsheet(c)]
+    written = pd.read_csv(out, dtype=str)
+    assert written["site"].tolist() == [QUOTE + EVIL_SITES["A"], "'@North"]
+    assert written["volume_added_ml"].tolist() == ["20", "-1"]  # a number stays a number

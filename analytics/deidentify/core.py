@@ -147,7 +147,7 @@ def deidentify(options: Options) -> Summary:
     keyed = Keyed(load_key(options.key_file))
     _check_out(options)
     mapping = load_mapping(options.mapping, table)
-    raw = _read(options.raw, table)
+    raw = read_export(options.raw, table)
     actions = plan_columns(raw.columns, table, mapping, drop_unmapped=options.drop_unmapped)
     needed = [a.raw for a in actions if a.target is not None]
     frame = raw.data.select(needed).to_pandas() if needed else pd.DataFrame()
@@ -176,7 +176,7 @@ def _check_out(options: Options) -> None:
         raise PumpqiError("--out must not be the key file")
 
 
-def _read(path: Path, table: Table) -> RawTable:
+def read_export(path: Path, table: Table) -> RawTable:
     """Read the export; a reader's parenthesised detail (which may quote data) is cut."""
     try:
         return read_table_file(path, table.name)

@@ -228,24 +228,32 @@ def _action(raw: str, target: str, why: str, mapping: Mapping, table: Table) -> 
     return Action(raw, "keep", target, why)
 
 
+def _plan_one(raw: str, table: Table, mapping: Mapping) -> Action | None:
+    """The action for one raw column by the first rule that covers it (None: unmapped)."""
+    aliases = _aliases(table)
+    if raw in mapping.drop:
+        return Action(raw, "drop", None, "listed in drop")
+    if raw in mapping.columns:
+        return _action(raw, mapping.columns[raw], "mapping", mapping, table)
+    if raw in aliases:
+        return _action(raw, aliases[raw], "built-in alias", mapping, table)
+    if raw in table.names:
+        return _action(raw, raw, "contract column", mapping, table)
+    if (kind := identifier_name_kind(raw)) is not None:
+        return Action(raw, "drop", None, f"looks like an identifier ({kind})")
+    return None
+
+
 def plan_columns(
     raw_columns: tuple[str, ...], table: Table, mapping: Mapping, *, drop_unmapped: bool
 ) -> list[Action]:
     """One action per raw column; refuse unmapped columns, clashes and missing required ones."""
-    aliases = _aliases(table)
     actions: list[Action] = []
     unmapped: list[str] = []
     for raw in raw_columns:
-        if raw in mapping.drop:
-            actions.append(Action(raw, "drop", None, "listed in drop"))
-        elif raw in mapping.columns:
-            actions.append(_action(raw, mapping.columns[raw], "mapping", mapping, table))
-        elif raw in aliases:
-            actions.append(_action(raw, aliases[raw], "built-in alias", mapping, table))
-        elif raw in table.names:
-            actions.append(_action(raw, raw, "contract column", mapping, table))
-        elif (kind := identifier_name_kind(raw)) is not None:
-            actions.append(Action(raw, "drop", None, f"looks like an identifier ({kind})"))
+        action = _plan_one(raw, table, mapping)
+        if action is not None:
+            actions.append(action)
         elif drop_unmapped:
             actions.append(Action(raw, "drop", None, "unmapped (--drop-unmapped)"))
         else:
@@ -257,6 +265,27 @@ def plan_columns(
         )
     _check_targets(actions, table)
     return actions
+
+
+def source_column(raw_columns: tuple[str, ...], table: Table, mapping: Mapping, target: str) -> str:
+    """The one raw column that gives contract column `target`, by the same rules as
+    plan_columns (other columns are not looked at)."""
+    found = [
+        raw
+        for raw in raw_columns
+        if (a := _plan_one(raw, table, mapping)) is not None and a.target == target
+    ]
+    if len(found) > 1:
+        raise PumpqiError(
+            f"columns {', '.join(found)} all map to {target}; keep one"
+            " (drop the others in the mapping file)"
+        )
+    if not found:
+        raise PumpqiError(
+            f"no column of the export gives {target}; map one in [columns] of the mapping"
+            f' file (e.g. "Your Column" = "{target}")'
+        )
+    return found[0]
 
 
 def _check_targets(actions: list[Action], table: Table) -> None:
