@@ -29,7 +29,7 @@ from test_dashboard_fixtures import APP
 
 from analytics.cli.commands import main
 from analytics.export import QUOTE, TRIGGERS, csv_text, neutralise_frame, neutralise_text
-from analytics.figures.text import html, md, plot
+from analytics.figures.text import WORD_JOINER, html, md, plot
 from analytics.report import ReportRequest, build_report
 
 GENERATED = dt.datetime(2025, 1, 2, 9, 0, tzinfo=dt.UTC)
@@ -216,12 +216,18 @@ def test_dashboard_download_and_labels(evil_db: Path, monkeypatch: pytest.Monkey
 
 
 def test_md_escapes_every_markdown_special() -> None:
-    value = '<a href="http://x">y</a> ![t](http://x/t.png) **b** :red[r] $x$ # h\n- i &amp;'
+    value = (
+        '<a href="http://x">y</a> ![t](http://x/t.png) **b** :red[r] $x$ # h\n- i &amp;'
+        " www.evil.example a@evil.example"
+    )
     out = md(value)
     unescaped = re.sub(r"\\.", "", out)
     assert not set(unescaped) & set(string.punctuation)
     assert "\n" not in out
-    assert re.sub(r"\\(.)", r"\1", out) == value.replace("\n", " ")
+    shown = re.sub(r"\\(.)", r"\1", out).replace(WORD_JOINER, "")
+    assert shown == value.replace("\n", " ")  # reads exactly as typed
+    # no bare address left for the renderer to turn into a link after parsing
+    assert not re.search(r"(?i)https?:|www\.|\w@", re.sub(r"\\(.)", r"\1", out))
 
 
 def test_html_and_plot_escape_tags() -> None:

@@ -86,7 +86,7 @@ def relink(request: RelinkRequest) -> RelinkSummary:
     pseudonyms = worklist[ID_COLUMN].str.strip()
     clinic = pseudonyms.map(links).fillna("")
     out = worklist.copy()
-    out.insert(out.columns.get_loc(ID_COLUMN) + 1, CLINIC_ID_COLUMN, clinic.astype(object))
+    out.insert(list(out.columns).index(ID_COLUMN) + 1, CLINIC_ID_COLUMN, clinic.astype(object))
     write_csv(out, request.out, mode=OUTPUT_MODE, lineterminator="\n")
     return RelinkSummary(request.out.name, len(out), int((clinic != "").sum()))
 

@@ -15,6 +15,8 @@ import string
 
 _MD_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(www)(?=\.)|(?=[:@])")
 
 
 def md(text: object) -> str:
@@ -22,9 +24,12 @@ def md(text: object) -> str:
     punctuation character is backslash-escaped (CommonMark reads `\\x` as the plain
     character), so no link, image, emphasis, heading, HTML tag, entity, colour directive
     (`:red[...]`) or formula (`$...$`) can start in it; line breaks become spaces, so a
-    value cannot start a new block."""
+    value cannot start a new block. An invisible word joiner goes before every `:` and
+    `@` and after `www` before a dot: the renderer turns bare addresses into links after
+    parsing, whatever the escapes (`http://...`, `www.x.org`, `a@b.org` would be links)."""
     flat = _LINE_BREAKS.sub(" ", str(text))
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    joined = _AUTOLINK.sub(lambda m: (m.group(1) or "") + WORD_JOINER, flat)
+    return _MD_SPECIAL.sub(r"\\\1", joined)
 
 
 def html(text: object) -> str:
