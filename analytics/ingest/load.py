@@ -25,7 +25,7 @@ from analytics.ingest.identifiers import (
     identifier_name_kind,
     sql_full_match_any,
 )
-from analytics.ingest.patient_ids import check_patient_ids, flag_rows
+from analytics.ingest.patient_ids import flag_rows
 from analytics.ingest.readers import LINE, RawTable, read_table_file
 from analytics.ingest.validation import (
     category_sql,
@@ -168,7 +168,7 @@ def stage_table(
     view = f"raw_{table.name}"
     con.register(view, raw.data)  # stays registered for quarantine_frame
     present = set(raw.data.column_names)
-    flagged = flag_rows(con, view, present, f"flagged_ids_{table.name}")
+    flagged = flag_rows(con, raw, view, f"flagged_ids_{table.name}")  # or refuse the file
     typed = staging_sql(table, view, present, flagged)
     hash_expr = content_hash_sql(table)
     idc = q(table.id_column)
@@ -326,7 +326,6 @@ def _read_all(
         try:
             con.register("raw_check", raw.data)
             check_identifier_values(con, raw, "raw_check", ignored)
-            check_patient_ids(con, raw, "raw_check")
         finally:
             con.close()
         out[name] = raw

@@ -4,8 +4,9 @@ A patient_id that is a record number (`H1000000`, `AB7919X`, `MRN 1234567`, 6 or
 digits), holds a person's name (two words of letters: `Alice Zebrowski`) or a date is not
 a pseudonym. The rule, set-based in SQL (the value is never fetched or echoed):
 
-* in **most** rows of a file (more than half of the non-empty patient ids): the file is
-  refused, one line naming the file, the column and the kind: it was not pseudonymised;
+* in **most** rows of a file (more than half of the rows with a patient id): the file
+  is refused, one line naming the file, the column and the kind: it was not
+  pseudonymised;
 * in fewer rows: each such row is quarantined ("patient_id looks like ..."), and its
   patient_id is redacted in the stored quarantine row.
 
@@ -44,52 +45,51 @@ def kind_sql(cell: str) -> str:
     return f"CASE {whens} END"
 
 
-def _distinct_kinds(view: str) -> str:
-    """Each distinct (trimmed, non-empty) patient id once: its kind and its rows. The
-    patterns run once per patient, not once per row."""
-    cell = f"NULLIF(trim({COLUMN}), '')"
-    return f"""SELECT v, {kind_sql("v")} AS kind, n
-               FROM (SELECT {cell} AS v, count(*) AS n FROM {view} GROUP BY ALL)
-               WHERE v IS NOT NULL"""
+ANY_PATTERN = (
+    r"^\s*(?:"
+    + "|".join(f"(?:{p})" for p in PATIENT_ID_FULL.values())
+    + r")\s*$|"
+    + "|".join(f"(?:{p})" for p in PATIENT_ID_CONTAINS.values())
+)
+"""One pattern for every kind: a cell matching none is a pseudonym (one test per row)."""
 
 
-def check_patient_ids(con: duckdb.DuckDBPyConnection, raw: RawTable, view: str) -> None:
-    """Refuse the file when most patient ids look like a record number, a name or a date
-    (see the module docstring); fewer such rows are quarantined by staging."""
+def flag_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, view: str, name: str) -> str | None:
+    """Before staging: refuse the file when most patient ids look like identifiers (see
+    the module docstring); otherwise a temp table `name` of the ids that do, with their
+    kind, for staging to quarantine those rows. None (and no table) when there are none,
+    the usual case: staging then tests nothing per row.
+
+    One pass over the column with one pattern; the kinds are worked out only for the
+    matching cells, once per distinct id.
+    """
     if COLUMN not in raw.columns:
-        return
-    rows = con.execute(
-        f"""SELECT kind, sum(n) AS rows, sum(sum(n)) OVER () AS total
-            FROM ({_distinct_kinds(view)}) GROUP BY kind ORDER BY rows DESC, kind"""
-    ).fetchall()
-    total = int(rows[0][2]) if rows else 0
-    hits = [(str(kind), int(n)) for kind, n, _ in rows if kind is not None]
-    flagged = sum(n for _, n in hits)
-    if total and flagged > MOST * total:
+        return None
+    total, flagged = con.execute(
+        f"SELECT count({COLUMN}), count(*) FILTER (WHERE regexp_matches({COLUMN}, $p)) FROM {view}",
+        {"p": ANY_PATTERN},
+    ).fetchall()[0]
+    if not flagged:
+        return None
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {name} AS
+            SELECT v, {kind_sql("v")} AS kind, n
+            FROM (SELECT trim({COLUMN}) AS v, count(*) AS n FROM {view}
+                  WHERE regexp_matches({COLUMN}, $p) GROUP BY ALL)""",
+        {"p": ANY_PATTERN},
+    )
+    if flagged > MOST * total:
+        kind = con.execute(
+            f"SELECT kind FROM {name} GROUP BY kind ORDER BY sum(n) DESC, kind LIMIT 1"
+        ).fetchall()[0][0]
+        con.execute(f"DROP TABLE {name}")
         raise FileFault(
             raw.path.name,
-            f"looks like {hits[0][0]} in {flagged:,} of {total:,} rows: patient_id must be a"
+            f"looks like {kind} in {flagged:,} of {total:,} rows: patient_id must be a"
             " pseudonym; make the file with `pumpqi deidentify` (keyed pseudonyms)",
             COLUMN,
         )
-
-
-def flag_rows(
-    con: duckdb.DuckDBPyConnection, view: str, columns: set[str], name: str
-) -> str | None:
-    """Before staging: a temp table `name` of the patient ids that look like identifiers,
-    with their kind; None (and no table) when there are none, the usual case, so that
-    staging then tests nothing per row."""
-    if COLUMN not in columns:
-        return None
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS"
-        f" SELECT v, kind FROM ({_distinct_kinds(view)}) WHERE kind IS NOT NULL"
-    )
-    if con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]:
-        return name
-    con.execute(f"DROP TABLE {name}")
-    return None
+    return name
 
 
 def row_faults(cell: str, flagged: str | None) -> list[tuple[str, str]]:
