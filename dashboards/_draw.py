@@ -4,7 +4,6 @@ nothing themselves. Data values never reach markdown unescaped (`md`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +12,7 @@ import plotly.express as px
 import streamlit as st
 
 from analytics.figures import ChartFigure, FigureTable, Headline, Tile, is_hidden
+from analytics.figures.text import md
 from analytics.spc import spc_figure
 from analytics.vocabulary import REFILL_STATUSES, SURGERY_BUCKETS
 
@@ -25,13 +25,6 @@ PALETTE = {
 }
 BAR_COLOUR = "#5DA5DA"
 HEIGHT = 380
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def md(text: object) -> str:
-    """A data value made safe for Streamlit markdown: every markdown and HTML character
-    escaped, so that a site named `![x](http://…)` or `<a href=…>` reads as it is."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def safe_headline(h: Headline) -> None:

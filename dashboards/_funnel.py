@@ -3,14 +3,13 @@ rate and the 95 % and 99.8 % limits computed by analytics.figures."""
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from _draw import HEIGHT, figure_table
 
 from analytics.figures import Funnel
+from analytics.figures.text import plot
 from analytics.vocabulary import DIMENSION
 
 
@@ -39,7 +38,7 @@ def funnel_chart(data: Funnel) -> None:
     rate = pd.to_numeric(t["rate_per_1000"], errors="coerce")
     shown = t[rate.notna()]
     flagged = shown["signal"].astype(str).str.contains("99.8")
-    names = [html.escape(str(g)) for g in shown["group"]]  # labels are data: never markup
+    names = [plot(g) for g in shown["group"]]  # labels are data: never markup
     fig.add_trace(
         go.Scatter(
             x=shown["pump_days"], y=rate[rate.notna()], mode="markers", text=names,

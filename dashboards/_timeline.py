@@ -3,13 +3,12 @@ programmed daily dose below. Drawing only: every date comes from analytics.figur
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analytics.figures import TimelineData
+from analytics.figures.text import plot
 from analytics.vocabulary import REFILL_STATUSES, label
 
 LANES = ("Complications", "Empty (computed)", "Refill due", "Fills", "Visits")
@@ -73,7 +72,7 @@ def timeline_figure(data: TimelineData) -> go.Figure:
         fig.update_yaxes(title_text=unit, row=2, col=1)
     fig.update_yaxes(categoryorder="array", categoryarray=list(LANES), row=1, col=1)
     fig.update_layout(
-        title={"text": f"Patient {html.escape(data.patient_id)}", "font": {"size": 15}},
+        title={"text": f"Patient {plot(data.patient_id)}", "font": {"size": 15}},
         template="plotly_white", height=520, showlegend=False, hovermode="closest",
         margin={"t": 60, "l": 10},
     )  # fmt: skip

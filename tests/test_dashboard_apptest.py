@@ -14,6 +14,7 @@ from test_dashboard_fixtures import APP, NOTE_TEXT, demo_database, empty_databas
 
 from analytics.engine.refills import worklist
 from analytics.figures.overview import TILE_MEASURES
+from analytics.figures.text import md
 from analytics.store import reader
 from analytics.vocabulary import MEASURE
 
@@ -91,7 +92,7 @@ def test_a_link_reproduces_the_view(app: AppTest, demo_db: Path) -> None:
     ok(at)
     assert at.sidebar.selectbox(key="pq_site").value == "B"
     assert at.sidebar.selectbox(key="pq_drug").value == "baclofen"
-    assert "site B, drug baclofen" in at.caption[0].value
+    assert md("site B, drug baclofen") in at.caption[0].value  # data values escaped
 
 
 def test_worklist_lists_exactly_the_engine_worklist(app: AppTest, demo_db: Path) -> None:

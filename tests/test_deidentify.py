@@ -96,6 +96,7 @@ def test_missing_key_file_refuses_and_writes_nothing(tmp_path: Path, raw: Path) 
 def test_short_key_file_refuses(tmp_path: Path, raw: Path) -> None:
     bad = tmp_path / "bad.key"
     bad.write_text("secret\n")
+    bad.chmod(0o600)
     result = invoke(
         ["deidentify", str(raw), "--key-file", str(bad), "--out", str(tmp_path / "o.csv")]
     )
@@ -145,7 +146,8 @@ def test_identifiers_dropped_and_file_passes_validate(tmp_path: Path, key: Path,
         assert value not in written and value not in shown, value
     df = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(df.columns) == ["patient_id", "visit_date", "visit_type", "reservoir_ml",
-                                "volume_added_ml", "notes", "age", "zip3"]  # fmt: skip
+                                "volume_added_ml", "notes", "age", "zip3",
+                                "key_fingerprint"]  # fmt: skip
     assert df["age"].tolist() == ["90+", "90+", "63"]
     assert df["zip3"].tolist() == ["000", "000", "021"]  # 036 is a restricted ZIP3
     assert "--ignore-columns age,zip3" in shown
@@ -159,7 +161,7 @@ def test_default_drops_birth_date_zip_and_notes(tmp_path: Path, key: Path, raw: 
     summary = deidentify(Options(raw, key, out))
     df = pd.read_parquet(out)
     assert list(df.columns) == ["patient_id", "visit_date", "visit_type", "reservoir_ml",
-                                "volume_added_ml"]  # fmt: skip
+                                "volume_added_ml", "key_fingerprint"]  # fmt: skip
     dropped = " ".join(summary.dropped)
     for name in ["dob", "zip", "notes", "patient_name", "pump_serial", "phone", "ssn"]:
         assert name in dropped
@@ -258,7 +260,8 @@ def test_excel_export_and_complications_table(tmp_path: Path, key: Path) -> None
     out = tmp_path / "complications.csv"
     summary = deidentify(Options(src, key, out, table="complications", shift_dates=True))
     df = pd.read_csv(out, dtype=str)
-    assert list(df.columns) == ["patient_id", "report_date", "complication", "visit_id", "severity"]
+    assert list(df.columns) == ["patient_id", "report_date", "complication", "visit_id", "severity",
+                                "key_fingerprint"]  # fmt: skip
     assert all(v.startswith("v_") for v in df["visit_id"])
     assert "Smith" not in out.read_text()
     assert any("shifted" in t for t in summary.transformed)

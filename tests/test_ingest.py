@@ -77,7 +77,7 @@ def test_column_refusals_name_file_and_column(
         ("patient_id", "123-45-6789", "social security number"),
         ("patient_id", "jane.doe@example.org", "e-mail address"),
         ("patient_id", "(555) 123-4567", "phone number"),
-        ("patient_id", "1234567", "record number"),
+        # a record number or a name in a few rows is quarantined: test_security_ingest.py
         ("clinician", "dr.who@example.org", "e-mail address"),
     ],
 )

@@ -17,7 +17,8 @@ The second half slips an identifier into contract files that ingest refuses or
 quarantines (an e-mail as clinician, an SSN or MRN as patient_id, a phone in notes,
 an identifier-named column, ZIP codes in an ignored column; for deidentify, a phone
 in a kept column and in an unmapped column): the message names the file, column
-and reason but never the value.
+and reason but never the value. An MRN as patient_id in one row, and a name and birth
+date typed into a date cell, are quarantined with the cell redacted.
 
 Known limit, not tested: `deidentify --keep-notes` cuts identifier *patterns* only,
 so a name or street address typed into notes survives (its warning says so).
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -67,7 +69,7 @@ from analytics.synth import generate
 PATIENTS, YEARS, SEED = 60, 2, 4242
 START = dt.date(2023, 1, 1)
 MONTH = "2024-12"
-KEY_HEX = "5eed" * 16
+KEY_HEX = hashlib.sha256(b"pumpqi leaks test key").hexdigest()
 FIRST = ("Zebulon", "Xanthippe", "Quirinus", "Ottoline", "Barnabus", "Philomena", "Hepzibah")
 LAST = ("Quixote-Farnsworth", "Vandersnoot", "Thistlewaite", "Zwiebelkamp", "Pickwick-Oyelaran")
 PAGES = (
@@ -273,7 +275,7 @@ class Run:
 
 def key_file(directory: Path) -> Path:
     path = directory / "clinic.key"
-    path.write_text(KEY_HEX + "\n")
+    path.write_text("pumpqi-key-v1:" + KEY_HEX + "\n")
     os.chmod(path, 0o600)
     return path
 
@@ -473,7 +475,8 @@ def test_no_identifier_in_page_data_app_or_logs(
     texts.update(app_texts(db, monkeypatch))
     texts["log records"] = "\n".join(r.getMessage() for r in caplog.records)
     assert texts["view patient ids"].count("p_") >= PATIENTS // 2
-    assert "refill" in texts["view timeline " + texts["view patient ids"].split()[0]]
+    timelines = [t for k, t in texts.items() if k.startswith("view timeline ")]
+    assert sum("refill" in t for t in timelines) >= len(timelines) // 2  # not empty pages
     found = {label: leaks(text, sentinels(people)) for label, text in texts.items()}
     assert not {k: v for k, v in found.items() if v}
 
@@ -496,7 +499,6 @@ REFUSED: dict[str, tuple[str, str, str]] = {
     # case -> (column, the planted person's field, words of the reason)
     "email-clinician": ("clinician", "email", "direct identifier (e-mail address)"),
     "ssn-patient": ("patient_id", "ssn", "patient_id must be a pseudonym"),
-    "mrn-patient": ("patient_id", "mrn", "patient_id must be a pseudonym (record number)"),
     "phone-site": ("site", "phone", "direct identifier (phone number)"),
 }
 
@@ -557,6 +559,32 @@ def test_identifier_in_notes_is_quarantined_and_redacted(
     assert "identifier-like text in notes" in faults and "notes" in faults
     shown = run.cli("phone-notes ingest", "ingest", "--db", str(db), str(path),
                     "--ignore-columns", "age,zip3").output  # fmt: skip
+    assert "1 quarantined" in shown
+    dump = dump_database(db)
+    assert "[redacted: identifier-like text]" in dump["db main.quarantine"]
+    found = {k: leaks(v, sentinels(people)) for k, v in {**dump, "out": faults + shown}.items()}
+    assert not {k: v for k, v in found.items() if v}
+
+
+@pytest.mark.parametrize(
+    ("case", "column", "reason"),
+    [
+        ("mrn-patient", "patient_id", "patient_id looks like a record number"),
+        ("name-in-date", "next_refill_due", "unparseable date"),
+    ],
+)
+def test_identifier_in_a_row_is_quarantined_and_redacted(
+    people_and_run: tuple[list[Person], Run], case: str, column: str, reason: str
+) -> None:
+    people, run = people_and_run
+    p = people[13]
+    value = p.mrn if case == "mrn-patient" else f"{p.name} {p.dob}"
+    path = _contract(run, case, {column: value})
+    db = path.parent / "pumps.duckdb"
+    ignore = ("--ignore-columns", "age,zip3")
+    faults = run.cli(f"{case} validate", "validate", str(path), *ignore, code=1).output
+    assert reason in faults and column in faults
+    shown = run.cli(f"{case} ingest", "ingest", "--db", str(db), str(path), *ignore).output
     assert "1 quarantined" in shown
     dump = dump_database(db)
     assert "[redacted: identifier-like text]" in dump["db main.quarantine"]

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics.deidentify.keys import Keyed, key_file_is_private, load_key, new_key_file
+from analytics.deidentify.keys import Keyed, load_key, new_key_file
 from analytics.deidentify.mapping import (
     EXTRAS,
     PSEUDONYM_KINDS,
@@ -35,14 +35,17 @@ from analytics.deidentify.transforms import (
     identifier_value_kind,
     iso_or_original,
     map_values,
+    normalise_ids,
     parse_dates,
     scrub_notes,
     shift,
     text,
+    trimmed_ids,
     zip3,
 )
 from analytics.errors import FileFault, PumpqiError
-from analytics.ingest.contract import TABLES, Table
+from analytics.export import neutralise_frame
+from analytics.ingest.contract import KEY_FINGERPRINT, TABLES, Table
 from analytics.ingest.readers import RawTable, read_table_file
 
 __all__ = ["Options", "Summary", "deidentify", "new_key_file"]
@@ -88,11 +91,14 @@ class Summary:
     transformed: tuple[str, ...]
     dropped: tuple[str, ...]
     warnings: tuple[str, ...]
+    fingerprint: str = ""
 
     def lines(self) -> list[str]:
         out = [
             f"{self.table}: {self.raw_file} -> {self.out_file}: {self.rows} rows,"
             f" {len(self.columns)} columns written",
+            f"key fingerprint: {self.fingerprint} (in column {KEY_FINGERPRINT.name}; ingest"
+            " refuses a file made with another key than the database's)",
             f"kept ({len(self.kept)}): {', '.join(self.kept) or '-'}",
             f"transformed ({len(self.transformed)}): {'; '.join(self.transformed) or '-'}",
             f"dropped ({len(self.dropped)}): {'; '.join(self.dropped) or '-'}",
@@ -124,6 +130,16 @@ class _Work:
         (action,) = [a for a in self.actions if a.target == target]
         return self.frame[action.raw]
 
+    def ids_of(self, target: str) -> pd.Series:
+        """The raw ids of a pseudonym column as they are hashed (see raw_ids)."""
+        return raw_ids(self.raw_of(target), target, self.mapping)
+
+
+def raw_ids(values: pd.Series, target: str, mapping: Mapping) -> pd.Series:
+    """Raw ids as they are hashed: normalised (patient_id by default; the mapping's
+    [normalise] section decides per column) or only trimmed."""
+    return normalise_ids(values) if mapping.normalises(target) else trimmed_ids(values)
+
 
 def deidentify(options: Options) -> Summary:
     """Read, map, transform and write one export; see the module docstring."""
@@ -131,14 +147,15 @@ def deidentify(options: Options) -> Summary:
     keyed = Keyed(load_key(options.key_file))
     _check_out(options)
     mapping = load_mapping(options.mapping, table)
-    raw = _read(options.raw, table)
+    raw = read_export(options.raw, table)
     actions = plan_columns(raw.columns, table, mapping, drop_unmapped=options.drop_unmapped)
     needed = [a.raw for a in actions if a.target is not None]
     frame = raw.data.select(needed).to_pandas() if needed else pd.DataFrame()
     work = _Work(table, mapping, options, keyed, frame, actions, {}, {}, [])
     work.warnings.extend(_read_warnings(raw, mapping, options))
     _build(work)
-    columns = [c for c in (*table.names, *EXTRAS) if c in work.out]
+    work.out[KEY_FINGERPRINT.name] = pd.Series(keyed.fingerprint, index=frame.index, dtype=object)
+    columns = [c for c in (*table.names, *EXTRAS, KEY_FINGERPRINT.name) if c in work.out]
     result = pd.DataFrame({c: work.out[c] for c in columns})
     _write(result, options.out)
     return _summary(work, raw, columns)
@@ -159,7 +176,7 @@ def _check_out(options: Options) -> None:
         raise PumpqiError("--out must not be the key file")
 
 
-def _read(path: Path, table: Table) -> RawTable:
+def read_export(path: Path, table: Table) -> RawTable:
     """Read the export; a reader's parenthesised detail (which may quote data) is cut."""
     try:
         return read_table_file(path, table.name)
@@ -180,10 +197,6 @@ def _read_warnings(raw: RawTable, mapping: Mapping, options: Options) -> list[st
     unused = unused_mapping_entries(mapping, raw.columns)
     if unused:
         warnings.append(f"warning: mapping names no column of the file: {', '.join(unused)}")
-    if not key_file_is_private(options.key_file):
-        warnings.append(
-            f"warning: {options.key_file.name} can be read by other users; chmod 600 it"
-        )
     return warnings
 
 
@@ -195,8 +208,14 @@ def _build(work: _Work) -> None:
         series = work.frame[action.raw]
         target = action.target
         if action.kind == "pseudonym":
-            work.out[target] = work.keyed.pseudonymise(series, PSEUDONYM_KINDS[target])
-            work.transformed[target] = f"{target} <- {action.raw} (keyed pseudonym)"
+            ids = work.ids_of(target)
+            work.out[target] = work.keyed.pseudonymise(ids, PSEUDONYM_KINDS[target])
+            how = (
+                "normalised, keyed pseudonym"
+                if work.mapping.normalises(target)
+                else "keyed pseudonym"
+            )
+            work.transformed[target] = f"{target} <- {action.raw} ({how})"
         elif action.kind == "date":
             work.out[target] = _date_column(work, action, series)
         elif action.kind == "age":
@@ -223,7 +242,7 @@ def _date_column(work: _Work, action: Action, series: pd.Series) -> pd.Series:
     target = str(action.target)
     shifting = work.options.shift_dates
     if shifting:
-        parsed = shift(parsed, work.keyed.offsets(work.raw_of("patient_id")))
+        parsed = shift(parsed, work.keyed.offsets(work.ids_of("patient_id")))
         work.transformed[target] = f"{target} <- {action.raw} (date, shifted per patient)"
     elif action.raw != target or work.mapping.date_format:
         work.transformed[target] = f"{target} <- {action.raw} (date, ISO)"
@@ -295,11 +314,13 @@ def _summary(work: _Work, raw: RawTable, columns: list[str]) -> Summary:
         transformed=tuple(work.transformed.values()),
         dropped=tuple(_dropped(work)),
         warnings=tuple(work.warnings),
+        fingerprint=work.keyed.fingerprint,
     )
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:
-    """Write CSV or Parquet (all text) atomically: a temp file renamed into place."""
+    """Write CSV or Parquet (all text) atomically: a temp file renamed into place. CSV
+    cells a spreadsheet would run as a formula get a leading quote (analytics.export)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".pumpqi-", suffix=out.suffix, dir=out.parent)
     os.close(fd)
@@ -311,7 +332,7 @@ def _write(frame: pd.DataFrame, out: Path) -> None:
             }
             pq.write_table(pa.table(arrays), tmp)
         else:
-            frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+            neutralise_frame(frame).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
         os.replace(tmp, out)
     except OSError as exc:
         raise PumpqiError(f"{out}: cannot write the output file ({exc.strerror})") from None

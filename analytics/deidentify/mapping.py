@@ -84,6 +84,12 @@ PSEUDONYM_KINDS: dict[str, str] = {
 }
 """Contract columns whose raw values are replaced by keyed pseudonyms."""
 
+NORMALISED_BY_DEFAULT: frozenset[str] = frozenset({"patient_id"})
+"""Pseudonym columns whose raw ids are normalised before hashing unless the mapping's
+[normalise] section says otherwise (one patient typed `AB7919X`, `ab7919x `, with a
+zero-width space or as `1000000.0` is one patient). Other id columns are only trimmed,
+so that visit and report ids keep the pseudonyms earlier versions gave them."""
+
 
 @dataclass(frozen=True)
 class Action:
@@ -104,6 +110,11 @@ class Mapping:
     extras: frozenset[str] = frozenset()
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     date_format: str | None = None
+    normalise: dict[str, bool] = field(default_factory=dict)
+
+    def normalises(self, target: str) -> bool:
+        """Whether the raw ids of pseudonym column `target` are normalised before hashing."""
+        return self.normalise.get(target, target in NORMALISED_BY_DEFAULT)
 
 
 def load_mapping(path: Path | None, table: Table) -> Mapping:
@@ -120,7 +131,7 @@ def load_mapping(path: Path | None, table: Table) -> Mapping:
 
 
 def _parse_mapping(doc: dict[str, Any], table: Table, label: str) -> Mapping:
-    unknown = sorted(set(doc) - {"columns", "drop", "extras", "values", "dates"})
+    unknown = sorted(set(doc) - {"columns", "drop", "extras", "values", "dates", "normalise"})
     if unknown:
         raise PumpqiError(f"{label}: unknown section or key {', '.join(unknown)}")
     columns_doc = dict(_table(doc, "columns", label))
@@ -151,6 +162,7 @@ def _parse_mapping(doc: dict[str, Any], table: Table, label: str) -> Mapping:
         extras=frozenset(extras),
         values=_parse_values(_table(doc, "values", label), table, label),
         date_format=date_format,
+        normalise=_parse_normalise(_table(doc, "normalise", label), label),
     )
 
 
@@ -180,6 +192,19 @@ def _parse_values(doc: dict[str, Any], table: Table, label: str) -> dict[str, di
     return out
 
 
+def _parse_normalise(doc: dict[str, Any], label: str) -> dict[str, bool]:
+    out: dict[str, bool] = {}
+    for col, flag in doc.items():
+        name = normalise_name(col)
+        if name not in PSEUDONYM_KINDS or not isinstance(flag, bool):
+            raise PumpqiError(
+                f"{label}: [normalise] takes lines such as `patient_id = false` for the id"
+                f" columns {', '.join(PSEUDONYM_KINDS)} (true or false)"
+            )
+        out[name] = flag
+    return out
+
+
 def _aliases(table: Table) -> dict[str, str]:
     return {**_COMMON_ALIASES, **_TABLE_ALIASES.get(table.name, {})}
 
@@ -203,24 +228,32 @@ def _action(raw: str, target: str, why: str, mapping: Mapping, table: Table) -> 
     return Action(raw, "keep", target, why)
 
 
+def _plan_one(raw: str, table: Table, mapping: Mapping) -> Action | None:
+    """The action for one raw column by the first rule that covers it (None: unmapped)."""
+    aliases = _aliases(table)
+    if raw in mapping.drop:
+        return Action(raw, "drop", None, "listed in drop")
+    if raw in mapping.columns:
+        return _action(raw, mapping.columns[raw], "mapping", mapping, table)
+    if raw in aliases:
+        return _action(raw, aliases[raw], "built-in alias", mapping, table)
+    if raw in table.names:
+        return _action(raw, raw, "contract column", mapping, table)
+    if (kind := identifier_name_kind(raw)) is not None:
+        return Action(raw, "drop", None, f"looks like an identifier ({kind})")
+    return None
+
+
 def plan_columns(
     raw_columns: tuple[str, ...], table: Table, mapping: Mapping, *, drop_unmapped: bool
 ) -> list[Action]:
     """One action per raw column; refuse unmapped columns, clashes and missing required ones."""
-    aliases = _aliases(table)
     actions: list[Action] = []
     unmapped: list[str] = []
     for raw in raw_columns:
-        if raw in mapping.drop:
-            actions.append(Action(raw, "drop", None, "listed in drop"))
-        elif raw in mapping.columns:
-            actions.append(_action(raw, mapping.columns[raw], "mapping", mapping, table))
-        elif raw in aliases:
-            actions.append(_action(raw, aliases[raw], "built-in alias", mapping, table))
-        elif raw in table.names:
-            actions.append(_action(raw, raw, "contract column", mapping, table))
-        elif (kind := identifier_name_kind(raw)) is not None:
-            actions.append(Action(raw, "drop", None, f"looks like an identifier ({kind})"))
+        action = _plan_one(raw, table, mapping)
+        if action is not None:
+            actions.append(action)
         elif drop_unmapped:
             actions.append(Action(raw, "drop", None, "unmapped (--drop-unmapped)"))
         else:
@@ -232,6 +265,27 @@ def plan_columns(
         )
     _check_targets(actions, table)
     return actions
+
+
+def source_column(raw_columns: tuple[str, ...], table: Table, mapping: Mapping, target: str) -> str:
+    """The one raw column that gives contract column `target`, by the same rules as
+    plan_columns (other columns are not looked at)."""
+    found = [
+        raw
+        for raw in raw_columns
+        if (a := _plan_one(raw, table, mapping)) is not None and a.target == target
+    ]
+    if len(found) > 1:
+        raise PumpqiError(
+            f"columns {', '.join(found)} all map to {target}; keep one"
+            " (drop the others in the mapping file)"
+        )
+    if not found:
+        raise PumpqiError(
+            f"no column of the export gives {target}; map one in [columns] of the mapping"
+            f' file (e.g. "Your Column" = "{target}")'
+        )
+    return found[0]
 
 
 def _check_targets(actions: list[Action], table: Table) -> None:

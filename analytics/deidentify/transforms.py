@@ -7,6 +7,7 @@ ever raises with, prints or logs a cell value.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,37 @@ _VALUE_RX: dict[str, re.Pattern[str]] = {k: re.compile(p) for k, p in VALUE_PATT
 def text(values: pd.Series) -> pd.Series:
     """The column as object-dtype text with missing cells as empty strings."""
     return values.astype(object).where(values.notna(), "").astype(str).astype(object)
+
+
+_EXCEL_WHOLE_NUMBER = re.compile(r"(\d+)\.0+")
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+"""Control and format characters (zero-width space, joiners, BOM, soft hyphen) and spaces."""
+
+
+def normalise_id(value: str) -> str:
+    """One raw id as it is hashed: Unicode NFKC (full-width letters and digits read as
+    plain ones), every space, line break, control and zero-width character removed, case
+    folded, and a whole number as Excel writes it (`1000000.0`) as the integer."""
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join(
+        c for c in text if not c.isspace() and unicodedata.category(c) not in _DROPPED_CATEGORIES
+    )
+    text = unicodedata.normalize("NFKC", text.casefold())
+    if m := _EXCEL_WHOLE_NUMBER.fullmatch(text):
+        return m.group(1)
+    return text
+
+
+def normalise_ids(values: pd.Series) -> pd.Series:
+    """`normalise_id` of every cell (once per distinct value); empty cells stay empty."""
+    raw = text(values)
+    lookup = {v: normalise_id(v) for v in raw.unique()}
+    return raw.map(lookup).astype(object)
+
+
+def trimmed_ids(values: pd.Series) -> pd.Series:
+    """The raw ids only trimmed (a column the mapping does not normalise)."""
+    return text(values).str.strip().astype(object)
 
 
 def parse_dates(values: pd.Series, date_format: str | None = None) -> pd.Series:

@@ -74,6 +74,19 @@ class Column:
         }[self.kind]
 
 
+KEY_FINGERPRINT = Column(
+    "key_fingerprint",
+    "text",
+    max_chars=64,
+    help="written by `pumpqi deidentify`: names the key the pseudonyms were made with "
+    "(never the key); the same on every row; ingest refuses a file made with another key "
+    "than the database's",
+)
+FILE_COLUMNS: tuple[Column, ...] = (KEY_FINGERPRINT,)
+"""Optional columns of both tables that describe the whole file, not a row: checked by
+ingest, kept in the database's metadata, never loaded as row data."""
+
+
 @dataclass(frozen=True)
 class Table:
     """One input table: its columns, id column and the date that must be in range."""
@@ -88,6 +101,11 @@ class Table:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        """Every column a file of this table may hold: the row columns and FILE_COLUMNS."""
+        return self.names + tuple(c.name for c in FILE_COLUMNS)
 
     @property
     def required(self) -> tuple[str, ...]:

@@ -49,11 +49,19 @@ NOTES_PATTERNS: dict[str, str] = {
 }
 """Free text matching any of these is quarantined (the value is never echoed)."""
 
-PATIENT_ID_PATTERNS: dict[str, str] = {
-    **VALUE_PATTERNS,
-    "record number": r"(?i)(mrn|rec)?[ #:-]*\d{5,10}",
-}
-"""A patient_id cell that is entirely one of these refuses the file."""
+RECORD_NUMBER_ID = (
+    r"(?i:mrn|mr|rec|chart)?[ #:.-]*\d{6,}"  # digits only, 6 or more (a prefix such as MRN)
+    r"|[A-Z]{1,3}[ -]?(?:\d{6,}[A-Z]{0,2}|\d{4,5}[A-Z]{1,2})"  # H1000000, NGP123456, AB7919X
+)
+PERSON_NAME = r"\p{L}{2,}[,.]?\s+\p{L}{2,}"
+DATE_TEXT = r"\d{4}-\d{1,2}-\d{1,2}|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"
+
+PATIENT_ID_FULL: dict[str, str] = {"a record number": RECORD_NUMBER_ID}
+"""A patient_id cell that is entirely one of these is not a pseudonym. Letters of a
+record number in capitals: the lower-case hex of keyed hashes never matches."""
+PATIENT_ID_CONTAINS: dict[str, str] = {"a person's name": PERSON_NAME, "a date": DATE_TEXT}
+"""A patient_id cell that holds one of these anywhere is not a pseudonym (two words of
+letters are a name; a date in an id is a birth date more often than not)."""
 
 _COMPILED_NAMES = {label: re.compile(p) for label, p in IDENTIFIER_NAME_PATTERNS.items()}
 
@@ -62,7 +70,7 @@ def identifier_name_kind(normalised_column: str) -> str | None:
     """What identifier a column name denotes, or None. Contract columns are never flagged."""
     from analytics.ingest.contract import TABLES
 
-    if any(normalised_column in t.names for t in TABLES.values()):
+    if any(normalised_column in t.accepted for t in TABLES.values()):
         return None
     for label, rx in _COMPILED_NAMES.items():
         if rx.search(normalised_column):

@@ -17,14 +17,15 @@ import pyarrow as pa
 from analytics import store
 from analytics.engine.tables import rebuild_stored
 from analytics.errors import FileFault, SchemaVersionError
-from analytics.ingest.contract import TABLES, Table
+from analytics.ingest import fingerprint
+from analytics.ingest.contract import FILE_COLUMNS, TABLES, Table
 from analytics.ingest.identifiers import (
-    PATIENT_ID_PATTERNS,
     VALUE_PATTERNS,
     ZIP5,
     identifier_name_kind,
     sql_full_match_any,
 )
+from analytics.ingest.patient_ids import flag_rows
 from analytics.ingest.readers import LINE, RawTable, read_table_file
 from analytics.ingest.validation import (
     category_sql,
@@ -37,6 +38,7 @@ from analytics.ingest.validation import (
 )
 
 Progress = Callable[[str], None]
+FILE_COLUMN_NAMES = tuple(c.name for c in FILE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def check_columns(raw: RawTable, table: Table, ignore: Sequence[str]) -> list[st
             raise FileFault(label, "required column is missing", name)
     ignored = []
     for name in raw.columns:
-        if name in table.names:
+        if name in table.accepted:
             continue
         if name in ignore_n:
             ignored.append(name)
@@ -101,17 +103,15 @@ def check_columns(raw: RawTable, table: Table, ignore: Sequence[str]) -> list[st
 def check_identifier_values(
     con: duckdb.DuckDBPyConnection, raw: RawTable, view: str, ignored: list[str]
 ) -> None:
-    """Refuse a column any of whose cells is entirely an SSN, phone number or e-mail address
-    (for patient_id also a record number), or an ignored column of ZIP codes.
+    """Refuse a column any of whose cells is entirely an SSN, phone number or e-mail address,
+    or an ignored column of ZIP codes.
 
     Counts only: no value is ever fetched, so none can be echoed. One combined pattern per
     column in a single scan; the kind of identifier is looked up only for a column that hit.
     """
     label = raw.path.name
     patterns = {
-        name: PATIENT_ID_PATTERNS if name == "patient_id" else VALUE_PATTERNS
-        for name in raw.columns
-        if name != "notes"
+        name: VALUE_PATTERNS for name in raw.columns if name not in ("notes", *FILE_COLUMN_NAMES)
     }
     checks = [
         f"bool_or(CASE WHEN {_may_match(name)} THEN regexp_full_match({q(name)}, {lit(combined_pattern(pats))}) END)"
@@ -144,9 +144,7 @@ def check_identifier_values(
 def _may_match(name: str) -> str:
     """A cheap test every cell matching VALUE_PATTERNS passes (an SSN has 11 characters, a
     phone number 12, an e-mail address an @), so the regular expression runs on few cells.
-    patient_id's record-number pattern matches 5 digits: no shortcut there."""
-    if name == "patient_id":
-        return "TRUE"
+    (Record numbers and names in patient_id: analytics.ingest.patient_ids.)"""
     # strlen (bytes, read off the string's header) >= length (characters): still a superset
     return f"(strlen({q(name)}) >= 11 OR contains({q(name)}, '@'))"
 
@@ -169,7 +167,9 @@ def stage_table(
     """
     view = f"raw_{table.name}"
     con.register(view, raw.data)  # stays registered for quarantine_frame
-    typed = staging_sql(table, view, set(raw.data.column_names))
+    present = set(raw.data.column_names)
+    flagged = flag_rows(con, raw, view, f"flagged_ids_{table.name}")  # or refuse the file
+    typed = staging_sql(table, view, present, flagged)
     hash_expr = content_hash_sql(table)
     idc = q(table.id_column)
     # the content hash only where an id is missing (coalesce evaluates it for those rows)
@@ -184,6 +184,8 @@ def stage_table(
         """,
         {"today": today},
     )
+    if flagged is not None:
+        con.execute(f"DROP TABLE {flagged}")
     # Ids seen more than once (usually none): all copies differ -> conflict; identical
     # copies -> the first line loads, the others are duplicates. An aggregate, not a sort.
     con.execute(
@@ -245,7 +247,7 @@ def quarantine_frame(con: duckdb.DuckDBPyConnection, table: Table, raw: RawTable
         SELECT {lit(table.name)} AS table_name, $file AS source_file, source_line AS line,
                CASE WHEN status = 'fault' THEN fault[1] WHEN status LIKE 'conflict%' THEN {lit(table.id_column)} END
                    AS column_name,
-               {QUARANTINE_REASON_SQL} AS reason, {raw_row_sql(set(raw.data.column_names), "r")} AS raw_row
+               {QUARANTINE_REASON_SQL} AS reason, {raw_row_sql(set(raw.data.column_names), "r", table)} AS raw_row
         FROM stage_{table.name} s JOIN raw_{table.name} r ON r.{LINE} = s.source_line
         WHERE status IN ('fault', 'conflict', 'conflict_db', 'duplicate')
         UNION ALL
@@ -340,6 +342,7 @@ def validate_files(
     """Check files against the contract without loading them: counts and row faults."""
     today = today or dt.date.today()
     raws = _read_all({"visits": visits, "complications": complications}, ignore, progress)
+    fingerprint.check_same_key(_fingerprints(raws))
     con = store.memory_connection()
     try:
         results, frames = [], []
@@ -376,7 +379,9 @@ def ingest_files(
     todo = {n: raws.pop(n) for n in list(raws) if n not in done}
     if not todo:
         return results
+    fingerprints = _fingerprints(todo)
     with store.writer(db) as con:
+        fingerprint.check_and_store(con, fingerprints)
         ingest_id = int(
             con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
         )
@@ -450,6 +455,11 @@ def _load_files(
         results.append(res)
         stage.execute(f"DROP TABLE stage_{table.name}")
     return results
+
+
+def _fingerprints(raws: dict[str, RawTable]) -> dict[str, tuple[str, str | None]]:
+    """Table -> (file name, key fingerprint or None) of each file (see ingest.fingerprint)."""
+    return {n: (r.path.name, fingerprint.file_fingerprint(r)) for n, r in raws.items()}
 
 
 def _already_ingested(db: Path, raws: dict[str, RawTable]) -> set[str]:

@@ -2,7 +2,7 @@
 
 `staging_sql` turns a registered Arrow table of text cells into typed columns plus
 `fault` ([column, reason]) for the first fault of each row; `raw_row_sql` gives the
-JSON of the cells as read (identifier-like notes redacted) for quarantined rows only.
+JSON of the cells as read (identifier-like text redacted) for quarantined rows only.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from analytics.ingest.contract import (
     Table,
 )
 from analytics.ingest.identifiers import NOTES_PATTERNS, sql_contains_any
+from analytics.ingest.patient_ids import row_faults as patient_id_faults
 from analytics.ingest.readers import LINE
+from analytics.ingest.redaction import redacted_sql
 from analytics.vocabulary import COMPLICATION_CATEGORIES
-
-REDACTED = "[redacted: identifier-like text]"
 
 
 def q(identifier: str) -> str:
@@ -92,7 +92,9 @@ def _typed(col: Column, cell: str) -> str:
     return cell
 
 
-def _faults(col: Column, cell: str, typed: str, table: Table) -> list[tuple[str, str]]:
+def _faults(
+    col: Column, cell: str, typed: str, table: Table, flagged_ids: str | None = None
+) -> list[tuple[str, str]]:
     """(condition, reason) pairs for one column, in the order they are tested."""
     out: list[tuple[str, str]] = []
     if col.required:
@@ -127,6 +129,8 @@ def _faults(col: Column, cell: str, typed: str, table: Table) -> list[tuple[str,
         out.append(
             (f"{cell} IS NOT NULL AND {typed} IS NULL", "not a boolean (true/false/yes/no/1/0)")
         )
+    if col.name == "patient_id":
+        out.extend(patient_id_faults(cell, flagged_ids))
     if col.name == "notes":
         out.append(
             (
@@ -137,12 +141,15 @@ def _faults(col: Column, cell: str, typed: str, table: Table) -> list[tuple[str,
     return out
 
 
-def staging_sql(table: Table, source: str, present: set[str]) -> str:
+def staging_sql(
+    table: Table, source: str, present: set[str], flagged_ids: str | None = None
+) -> str:
     """SELECT producing the staged rows of `source` (a registered Arrow table).
 
     Three steps so that every cell is cleaned and parsed once: `cells` (trimmed text,
     empty = NULL), `parsed` (typed values), then the fault of each row (its first failing
-    check, in contract order) beside the typed columns.
+    check, in contract order) beside the typed columns. `flagged_ids`: the temp table of
+    patient ids that look like identifiers (analytics.ingest.patient_ids.flag_rows).
     """
     cell_sql = ", ".join(f"{_cell(c, present)} AS {q('c_' + c.name)}" for c in table.columns)
     parsed_sql = ", ".join(
@@ -150,7 +157,8 @@ def staging_sql(table: Table, source: str, present: set[str]) -> str:
     )
     when_clauses: list[str] = []
     for col in table.columns:
-        for cond, reason in _faults(col, q("c_" + col.name), q("t_" + col.name), table):
+        cell, typed = q("c_" + col.name), q("t_" + col.name)
+        for cond, reason in _faults(col, cell, typed, table, flagged_ids):
             when_clauses.append(f"WHEN {cond} THEN [{lit(col.name)}, {lit(reason)}]")
     fault = "CASE " + " ".join(when_clauses) + " END"
 
@@ -174,19 +182,13 @@ def staging_sql(table: Table, source: str, present: set[str]) -> str:
     """
 
 
-def raw_row_sql(present: set[str], alias: str) -> str:
-    """JSON of the cells as read (identifier-like notes redacted), for quarantined rows."""
+def raw_row_sql(present: set[str], alias: str, table: Table) -> str:
+    """JSON of the contract cells as read, identifier-like text redacted (see
+    analytics.ingest.redaction), for quarantined rows."""
     items = []
-    for name in sorted(present):
-        if name == LINE:
-            continue
-        value = f"{alias}.{q(name)}"
-        if name == "notes":
-            value = (
-                f"CASE WHEN {sql_contains_any(value, NOTES_PATTERNS)} IS NOT NULL "
-                f"THEN {lit(REDACTED)} ELSE {value} END"
-            )
-        items.append(f"{lit(name)}: {value}")
+    for col in sorted((c for c in table.columns if c.name in present), key=lambda c: c.name):
+        value = redacted_sql(col, f"{alias}.{q(col.name)}")
+        items.append(f"{lit(col.name)}: {value}")
     return "to_json({" + ", ".join(items) + "})::VARCHAR"
 
 

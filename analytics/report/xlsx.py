@@ -2,6 +2,8 @@
 number formats, widths), the summary sentences, the manifest, and native Excel line
 charts of the on-time rate and the complication rate on the monthly-metrics sheet.
 
+Text cells are written as strings, never as formulas (`strings_to_formulas` off), with a
+leading quote where a spreadsheet would run them once copied elsewhere (analytics.export).
 Deterministic: the document's created date is the report's generation time, and
 xlsxwriter stores fixed timestamps inside the zip.
 """
@@ -17,6 +19,7 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from analytics.export import neutralise_text
 from analytics.report.content import Content
 from analytics.report.html import facts
 from analytics.report.sections import Section
@@ -48,8 +51,8 @@ def _write_cell(ws: Worksheet, row: int, col: int, cell: Cell, fmt: _Formats) ->
         ws.write_blank(row, col, None, fmt.of(cell))
     elif isinstance(v, dt.date):
         ws.write_datetime(row, col, dt.datetime(v.year, v.month, v.day), fmt.of(cell))
-    elif isinstance(v, str):
-        ws.write_string(row, col, v, fmt.of(cell))
+    elif isinstance(v, str):  # always a string cell, never a formula, and neutralised
+        ws.write_string(row, col, neutralise_text(v), fmt.of(cell))
     else:
         ws.write_number(row, col, float(v), fmt.of(cell))
 

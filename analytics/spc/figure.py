@@ -70,13 +70,15 @@ def _part_traces(result: SpcResult, part: pd.DataFrame, first: bool) -> list[go.
 
 
 def _add_notes(fig: go.Figure, result: SpcResult, notes: Iterable[Annotation]) -> None:
+    from analytics.figures.text import plot  # here: analytics.figures imports analytics.spc
+
     if result.x_kind not in ("month", "date"):
         return
     for note in notes:
         x = pd.Timestamp(note.change_date)
         fig.add_shape(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="paper",
                       line={"color": NOTE_COLOUR, "dash": "dot", "width": 1})  # fmt: skip
-        text = note.description + (" (new part)" if note.rebase else "")
+        text = plot(note.description) + (" (new part)" if note.rebase else "")
         fig.add_annotation(x=x, y=1, xref="x", yref="paper", text=text, showarrow=False,
                            xanchor="left", yanchor="bottom", textangle=-90,
                            font={"size": 10, "color": NOTE_COLOUR})  # fmt: skip
