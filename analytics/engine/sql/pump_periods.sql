@@ -14,11 +14,13 @@
 --     outgoing pump) to its exit; exit_days = days from the implant date to that report,
 --     else to the exit (event and exit on one day count as the event).
 WITH v AS (
+    -- the only visits that matter: pump starts, episode ends, recorded implant dates
     SELECT patient_id, episode_id, seq, visit_date, visit_type, is_close, site,
-           drug_if, pump_model_if, indication_if
+           drug_if, pump_model_if, indication_if, pump_implant_date
     FROM {visit_order}
     WHERE in_ep AND visit_date <= $as_of
-      AND (visit_type IN ('implant', 'replacement') OR seq = 1 OR is_close)
+      AND (visit_type IN ('implant', 'replacement') OR seq = 1 OR is_close
+           OR pump_implant_date IS NOT NULL)
 ),
 starts AS (
     -- an episode that does not open with an implant is left-truncated (its first visit
@@ -33,28 +35,31 @@ ends AS (
     SELECT episode_id, min(visit_date) AS end_date FROM v WHERE is_close GROUP BY episode_id
 ),
 periods AS (
+    -- one ordering of all starts (cheaper than a partition per episode): the next start
+    -- is the next row when it is of the same episode
     SELECT *,
-           lead(start_date) OVER w AS next_start,
-           lead(seq) OVER w AS next_seq,
-           row_number() OVER w AS pump_no
+           CASE WHEN lead(episode_id) OVER w = episode_id THEN lead(start_date) OVER w END
+               AS next_start,
+           CASE WHEN lead(episode_id) OVER w = episode_id THEN lead(seq) OVER w END AS next_seq,
+           lag(episode_id) OVER w IS NOT DISTINCT FROM episode_id AS replaces_a_pump
     FROM starts
-    WINDOW w AS (PARTITION BY episode_id ORDER BY seq)
+    WINDOW w AS (ORDER BY episode_id, seq)
 ),
 given AS (
     -- the implant date recorded for a pump in place when the data begins: the first
     -- pump_implant_date on its visits (before the next pump start)
     SELECT p.episode_id, arg_min(g.pump_implant_date, g.seq) AS pump_implant_date
     FROM periods p
-    JOIN {visit_order} g
+    JOIN v g
       ON g.episode_id = p.episode_id AND g.seq < coalesce(p.next_seq, 9223372036854775807)
-    WHERE p.late AND g.pump_implant_date IS NOT NULL AND g.visit_date <= $as_of
+    WHERE p.late AND g.pump_implant_date IS NOT NULL
     GROUP BY p.episode_id
 ),
 framed AS (
     SELECT p.*,
            coalesce(p.next_start, e.end_date, CAST($as_of AS DATE)) AS exit_date,
            CASE WHEN p.late THEN gv.pump_implant_date ELSE p.start_date END AS implant_date,
-           CASE WHEN p.pump_no > 1 OR p.start_type = 'replacement' THEN p.start_date + 1
+           CASE WHEN p.replaces_a_pump OR p.start_type = 'replacement' THEN p.start_date + 1
                 ELSE p.start_date END AS window_start
     FROM periods p
     LEFT JOIN ends e USING (episode_id)
@@ -68,19 +73,18 @@ endpoint_reports AS (
     FROM complications
     WHERE report_date <= $as_of AND list_contains($codes, complication)
 ),
-events AS (
-    SELECT t.episode_id, t.seq, min(r.report_date) AS event_date
+with_first AS (
+    -- the patient's first endpoint report on or after the window's start (one sorted
+    -- merge), kept when it is on or before the exit
+    SELECT t.*, CASE WHEN r.report_date <= t.exit_date THEN r.report_date END AS event_date
     FROM timed t
-    JOIN endpoint_reports r
-      ON r.patient_id = t.patient_id
-     AND r.report_date >= t.window_start AND r.report_date <= t.exit_date
-    GROUP BY t.episode_id, t.seq
+    ASOF LEFT JOIN endpoint_reports r
+      ON r.patient_id = t.patient_id AND t.window_start <= r.report_date
 )
-SELECT t.patient_id, t.site, t.drug, t.pump_model, t.indication,
-       t.start_type, t.late, t.implant_date, t.start_date, t.exit_date, ev.event_date,
-       CAST(t.start_date - t.implant_date AS INTEGER) AS entry_days,
-       CAST(coalesce(ev.event_date, t.exit_date) - t.implant_date AS INTEGER) AS exit_days,
-       CAST(ev.event_date IS NOT NULL AS INTEGER) AS event
-FROM timed t
-LEFT JOIN events ev USING (episode_id, seq)
-ORDER BY t.patient_id, t.implant_date, t.seq
+SELECT patient_id, site, drug, pump_model, indication,
+       start_type, late, implant_date, start_date, exit_date, event_date,
+       CAST(start_date - implant_date AS INTEGER) AS entry_days,
+       CAST(coalesce(event_date, exit_date) - implant_date AS INTEGER) AS exit_days,
+       CAST(event_date IS NOT NULL AS INTEGER) AS event
+FROM with_first
+ORDER BY patient_id, implant_date, seq
