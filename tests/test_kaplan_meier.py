@@ -146,3 +146,29 @@ def test_matches_the_definition_counted_one_time_at_a_time(
     assert (curve.loc[inside, "ci_low"] <= curve.loc[inside, "survival"] + 1e-12).all()
     assert (curve.loc[inside, "survival"] <= curve.loc[inside, "ci_high"] + 1e-12).all()
     assert curve.loc[(surv == 1) | (surv == 0), "ci_low"].isna().all()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_matches_lifelines_without_late_entry(seed: int) -> None:
+    """Without delayed entry our curve equals lifelines' KaplanMeierFitter (whose default
+    interval is the same log(-log) "exponential Greenwood" one); with delayed entry the
+    two differ by design (lifelines' entry= counts a late entrant one day earlier)."""
+    from lifelines import KaplanMeierFitter
+
+    rng = np.random.default_rng(seed)
+    size = 60
+    exit_ = rng.integers(1, 40, size)  # many ties
+    event = rng.random(size) < 0.6
+    ours = kaplan_meier(np.zeros(size), exit_, event)
+    kmf = KaplanMeierFitter().fit(exit_, event_observed=event)
+    table = kmf.event_table.loc[ours["time_days"]]
+    assert ours["n_risk"].tolist() == table["at_risk"].astype(int).tolist()
+    assert ours["n_event"].tolist() == table["observed"].astype(int).tolist()
+    assert ours["n_censor"].tolist() == table["censored"].astype(int).tolist()
+    surv = kmf.survival_function_.loc[ours["time_days"]].iloc[:, 0].to_numpy()
+    np.testing.assert_allclose(ours["survival"], surv, rtol=1e-12)
+    ci = kmf.confidence_interval_survival_function_.loc[ours["time_days"]].to_numpy()
+    inside = ours["ci_low"].notna().to_numpy()
+    assert inside.sum() > 10
+    np.testing.assert_allclose(ours["ci_low"].to_numpy()[inside], ci[inside, 0], rtol=1e-9)
+    np.testing.assert_allclose(ours["ci_high"].to_numpy()[inside], ci[inside, 1], rtol=1e-9)

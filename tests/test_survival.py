@@ -62,6 +62,8 @@ def visits() -> list[dict[str, object]]:
         # p8: late entry, then replaced; a pump failure on the replacement day is the old pump's
         visit("p8", "2023-06-01", "refill", site="B", pump_implant_date="2018-06-15", **BASE),
         visit("p8", "2024-01-10", "replacement", site="B"),
+        # p9: in place before the data, but its pump_implant_date is after its first visit
+        visit("p9", "2024-03-01", "refill", site="B", pump_implant_date="2024-04-01", **BASE),
     ]
 
 
@@ -110,6 +112,17 @@ def test_pump_periods_device_endpoint(con: duckdb.DuckDBPyConnection) -> None:
     assert periods["in_curve"].tolist() == [True, True, True, False, True, True, True, True, True]
     assert periods.loc[periods["patient_id"] == "p2", "late"].tolist() == [True]
     assert periods.loc[periods["patient_id"] == "p2", "entry_days"].tolist() == [1447]
+
+
+def test_pumps_that_cannot_be_timed(con: duckdb.DuckDBPyConnection) -> None:
+    everything = pump_periods(con, AS_OF, "device", keep_untimed=True)
+    untimed = everything[~everything["timed"]]
+    assert untimed["patient_id"].tolist() == ["p3", "p9"]
+    assert untimed["entry_days"].isna().all() and untimed["event"].isna().all()
+    assert not untimed["in_curve"].any() and untimed["late"].all()
+    timed = pump_periods(con, AS_OF, "device")
+    assert timed["timed"].all() and len(timed) == len(everything) - 2
+    pd.testing.assert_frame_equal(survival_curve(everything), survival_curve(timed))
 
 
 def test_pump_and_catheter_endpoints(con: duckdb.DuckDBPyConnection) -> None:
@@ -197,6 +210,7 @@ def test_cli_curve_intervals_and_errors(tmp_path: Path) -> None:
     code, out, err = run("survival", "--db", db, "--as-of", "2025-06-30")
     assert code == 0, err
     assert "1 pump(s) with an exit or event on their first day" in err
+    assert "2 pump(s) implanted before the data without a usable pump_implant_date" in err
     curve = pd.read_csv(io.StringIO(out))
     assert tuple(curve.columns) == CURVE_COLUMNS
     assert curve["time_days"].iloc[0] == 101 and curve["n_risk"].iloc[0] == 6

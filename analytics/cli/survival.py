@@ -52,7 +52,16 @@ def survival(
     from analytics.store import reader
 
     with reader(db) as con:
-        periods = pump_periods(con, parse_date(as_of, "--as-of"), endpoint, by)
+        periods = pump_periods(con, parse_date(as_of, "--as-of"), endpoint, by, keep_untimed=True)
+    untimed = int((~periods["timed"]).sum())
+    if untimed:
+        click.echo(
+            f"{untimed} pump(s) implanted before the data without a usable pump_implant_date: "
+            "not counted",
+            err=True,
+        )
+    periods = periods[periods["timed"]].astype({"entry_days": "int64", "exit_days": "int64",
+                                                "event": "int64"})  # fmt: skip
     if intervals:
         print_table(periods.loc[:, list(INTERVAL_COLUMNS)], fmt, out)
         return

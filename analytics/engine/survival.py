@@ -88,6 +88,7 @@ def pump_periods(
     as_of: dt.date | None = None,
     endpoint: str = "device",
     by: str | None = None,
+    keep_untimed: bool = False,
 ) -> pd.DataFrame:
     """One row per pump period as known on as_of (default: the data's end).
 
@@ -98,22 +99,28 @@ def pump_periods(
     place when the data begins is timed only when its visits give pump_implant_date; it
     then enters late. Columns: the INTERVAL_COLUMNS (group = the `by` value in force at
     the pump's first visit, 'unknown' when missing, 'all' without `by`), then
-    start_date, exit_date, event_date, start_type, late and in_curve (exit > entry).
+    start_date, exit_date, event_date, start_type, late, timed and in_curve (exit >
+    entry). With `keep_untimed`, the pumps in place when the data begins that cannot be
+    timed (no usable pump_implant_date) are kept too (timed false, days and event empty),
+    so that a page can say how many were left out.
     """
     codes = list(_endpoint(endpoint).codes)
     column = _group_column(by)
     as_of = resolve_as_of(con, as_of)
     sql = stage_sql("pump_periods").replace("{visit_order}", _visit_order(con))
     df = con.execute(sql, {"as_of": as_of, "codes": codes}).df()
+    if not keep_untimed:
+        df = df[df["timed"]].reset_index(drop=True)
     if column is None:
         df.insert(0, "group", "all")
     else:
         values = df[column].astype("object")
         df.insert(0, "group", values.where(values.notna(), UNKNOWN_GROUP).astype(str))
+    all_timed = bool(df["timed"].all())
     for c in ("entry_days", "exit_days", "event"):
-        df[c] = df[c].astype("int64")
-    df["in_curve"] = df["exit_days"] > df["entry_days"]
-    extra = ["start_date", "exit_date", "event_date", "start_type", "late", "in_curve"]
+        df[c] = df[c].astype("int64") if all_timed else df[c].astype("Int64")
+    df["in_curve"] = (df["exit_days"] > df["entry_days"]).fillna(False).astype(bool)
+    extra = ["start_date", "exit_date", "event_date", "start_type", "late", "timed", "in_curve"]
     out = df.loc[:, [*INTERVAL_COLUMNS, *extra]]
     return out.sort_values(["group", "patient_id", "implant_date"], kind="stable").reset_index(
         drop=True
@@ -125,7 +132,7 @@ def survival_curve(periods: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     per group and distinct time with an event or a censoring (CURVE_COLUMNS). Periods
     with exit <= entry are left out, as R leaves them out."""
     frames = []
-    for name, part in periods.groupby("group", sort=True):
+    for name, part in periods[periods["timed"]].groupby("group", sort=True):
         curve = kaplan_meier(part["entry_days"], part["exit_days"], part["event"], level)
         if len(curve):
             curve.insert(0, "group", str(name))
@@ -158,9 +165,9 @@ def summary_at(
     """Survival at each of `days` per group, with its interval and the pumps at risk then
     (entry < t <= exit); survival is empty when no pump was followed that long."""
     rows = []
-    for name, part in periods.groupby("group", sort=True):
+    for name, part in periods[periods["timed"]].groupby("group", sort=True):
         curve = kaplan_meier(part["entry_days"], part["exit_days"], part["event"], level)
-        kept = part[part["in_curve"]] if "in_curve" in part else part
+        kept = part[part["in_curve"]]
         for t in days:
             surv, low, high = survival_at(curve, t)
             n = at_risk(kept["entry_days"], kept["exit_days"], t)

@@ -1,6 +1,7 @@
 -- Pump periods for device survival (METRICS "Device survival"), as known on $as_of.
 -- {visit_order}: the engine's visit order (engine_visits, or a temp copy); $codes: the
--- complication codes of the endpoint. One row per pump period that can be timed:
+-- complication codes of the endpoint. One row per pump period (`timed` false for a pump
+-- that cannot be timed: its days and event are then empty):
 --   * a pump starts at an implant or replacement visit of an episode, or (left-truncated
 --     episode) at the episode's first visit, for the pump in place when the data begins;
 --   * it exits at the next pump start of the episode, the episode's end (explant or
@@ -66,7 +67,9 @@ framed AS (
     LEFT JOIN given gv USING (episode_id)
 ),
 timed AS (
-    SELECT * FROM framed WHERE implant_date IS NOT NULL AND implant_date <= start_date
+    SELECT * REPLACE (CASE WHEN implant_date <= start_date THEN implant_date END AS implant_date),
+           coalesce(implant_date <= start_date, FALSE) AS timed
+    FROM framed
 ),
 endpoint_reports AS (
     SELECT patient_id, report_date
@@ -82,9 +85,10 @@ with_first AS (
       ON r.patient_id = t.patient_id AND t.window_start <= r.report_date
 )
 SELECT patient_id, site, drug, pump_model, indication,
-       start_type, late, implant_date, start_date, exit_date, event_date,
+       start_type, late, timed, implant_date, start_date, exit_date,
+       CASE WHEN timed THEN event_date END AS event_date,
        CAST(start_date - implant_date AS INTEGER) AS entry_days,
        CAST(coalesce(event_date, exit_date) - implant_date AS INTEGER) AS exit_days,
-       CAST(event_date IS NOT NULL AS INTEGER) AS event
+       CASE WHEN timed THEN CAST(event_date IS NOT NULL AS INTEGER) END AS event
 FROM with_first
 ORDER BY patient_id, implant_date, seq
