@@ -64,6 +64,8 @@ def visits() -> list[dict[str, object]]:
         visit("p8", "2024-01-10", "replacement", site="B"),
         # p9: in place before the data, but its pump_implant_date is after its first visit
         visit("p9", "2024-03-01", "refill", site="B", pump_implant_date="2024-04-01", **BASE),
+        # p10: entered late, but had a catheter problem before its first visit
+        visit("p10", "2024-03-01", "refill", site="B", pump_implant_date="2021-01-01", **BASE),
     ]
 
 
@@ -79,6 +81,7 @@ def reports() -> list[dict[str, object]]:
         ("p6", "2024-01-10", "catheter_occlusion"),
         ("p7", "2024-05-01", "pump_flip"),
         ("p8", "2024-01-10", "pump_failure"),
+        ("p10", "2023-12-01", "catheter_occlusion"),
     ]
     return [{"patient_id": p, "report_date": d, "complication": c} for p, d, c in r]
 
@@ -100,6 +103,8 @@ def test_pump_periods_device_endpoint(con: duckdb.DuckDBPyConnection) -> None:
     assert rows(periods) == [
         ("all", "p1", "2024-01-01", 0, days("2024-01-01", "2024-06-01"), 1),  # 152: replacement day
         ("all", "p1", "2024-06-01", 0, days("2024-06-01", "2024-09-10"), 1),  # 101
+        ("all", "p10", "2021-01-01", days("2021-01-01", "2024-03-01"),
+         days("2021-01-01", "2023-12-01"), 1),  # an event before entry: not in the curve
         ("all", "p2", p2_implant, days(p2_implant, "2024-03-01"), days(p2_implant, "2025-06-30"), 0),
         ("all", "p4", "2024-02-01", 0, 0, 1),
         ("all", "p5", "2024-04-01", 0, days("2024-04-01", "2024-08-01"), 1),  # 122
@@ -109,7 +114,7 @@ def test_pump_periods_device_endpoint(con: duckdb.DuckDBPyConnection) -> None:
          days("2018-06-15", "2024-01-10"), 1),
         ("all", "p8", "2024-01-10", 0, days("2024-01-10", "2025-06-30"), 0),
     ]  # fmt: skip
-    assert periods["in_curve"].tolist() == [True, True, True, False, True, True, True, True, True]
+    assert periods["in_curve"].tolist() == [True, True, False, True, False] + [True] * 5
     assert periods.loc[periods["patient_id"] == "p2", "late"].tolist() == [True]
     assert periods.loc[periods["patient_id"] == "p2", "entry_days"].tolist() == [1447]
 
@@ -130,7 +135,7 @@ def test_pump_and_catheter_endpoints(con: duckdb.DuckDBPyConnection) -> None:
     by_patient = pump.groupby("patient_id")["event"].apply(list).to_dict()
     # battery depletion is not a pump event (p2); p1's first pump had only a catheter problem
     assert by_patient == {"p1": [0, 1], "p2": [0], "p4": [0], "p5": [0], "p6": [0], "p7": [0],
-                          "p8": [1, 0]}  # fmt: skip
+                          "p8": [1, 0], "p10": [0]}  # fmt: skip
     p1 = pump[pump["patient_id"] == "p1"]
     assert p1["exit_days"].tolist() == [152, 101]
     catheter = pump_periods(con, AS_OF, "catheter").set_index(["patient_id", "implant_date"])
@@ -154,7 +159,7 @@ def test_groups_are_the_values_at_the_first_visit(con: duckdb.DuckDBPyConnection
     periods = pump_periods(con, AS_OF, "device", by="site")
     assert periods.groupby("group")["patient_id"].apply(lambda s: sorted(set(s))).to_dict() == {
         "A": ["p1", "p4", "p6", "p7"],
-        "B": ["p2", "p5", "p8"],
+        "B": ["p10", "p2", "p5", "p8"],
     }
     drugs = pump_periods(con, AS_OF, "device", by="drug")
     assert set(drugs["group"]) == {"baclofen", "morphine"}
@@ -209,7 +214,7 @@ def test_cli_curve_intervals_and_errors(tmp_path: Path) -> None:
     ingest_files(tmp_path / "s.duckdb", vpath, cpath)
     code, out, err = run("survival", "--db", db, "--as-of", "2025-06-30")
     assert code == 0, err
-    assert "1 pump(s) with an exit or event on their first day" in err
+    assert "2 pump(s) whose event or exit is not after their entry" in err
     assert "2 pump(s) implanted before the data without a usable pump_implant_date" in err
     curve = pd.read_csv(io.StringIO(out))
     assert tuple(curve.columns) == CURVE_COLUMNS

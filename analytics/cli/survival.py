@@ -40,7 +40,8 @@ def survival(
     event or a censoring: group, time_days, n_risk, n_event, n_censor, survival,
     ci_low, ci_high (95 %, log-log; empty where survival is 1 or 0). --intervals prints
     one row per pump: group, patient_id, implant_date, entry_days, exit_days, event;
-    a pump with exit_days <= entry_days is listed there but not in the curve.
+    a pump with exit_days <= entry_days (an event or exit on its first day, or an event
+    before it entered late) is listed there but not in the curve.
 
     \b
     Examples:
@@ -68,8 +69,8 @@ def survival(
     left_out = int((~periods["in_curve"]).sum())
     if left_out:
         click.echo(
-            f"{left_out} pump(s) with an exit or event on their first day: listed by "
-            "--intervals, not in the curve",
+            f"{left_out} pump(s) whose event or exit is not after their entry (e.g. on the "
+            "implant day): listed by --intervals, not in the curve",
             err=True,
         )
     print_table(survival_curve(periods), fmt, out)

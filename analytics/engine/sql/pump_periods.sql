@@ -10,10 +10,12 @@
 --     begins, the first pump_implant_date recorded on its visits (none: the pump is left
 --     out; a date after its first visit is a data error and left out too), and it enters
 --     late: entry_days = days from that date to its first visit;
---   * its event is the first endpoint report of the patient dated from its first day (the
---     day after, when it replaced a pump: a report on a replacement day belongs to the
---     outgoing pump) to its exit; exit_days = days from the implant date to that report,
---     else to the exit (event and exit on one day count as the event).
+--   * its event is the first endpoint report of the patient dated from its implant date
+--     (the day after, when it replaced a pump: a report on a replacement day belongs to
+--     the outgoing pump) to its exit; exit_days = days from the implant date to that
+--     report, else to the exit (event and exit on one day count as the event). A pump
+--     that entered late with an event before its entry has exit_days < entry_days: it
+--     was not event-free when it entered, and stays out of the curve.
 WITH v AS (
     -- the only visits that matter: pump starts, episode ends, recorded implant dates
     SELECT patient_id, episode_id, seq, visit_date, visit_type, is_close, site,
@@ -61,6 +63,7 @@ framed AS (
            coalesce(p.next_start, e.end_date, CAST($as_of AS DATE)) AS exit_date,
            CASE WHEN p.late THEN gv.pump_implant_date ELSE p.start_date END AS implant_date,
            CASE WHEN p.replaces_a_pump OR p.start_type = 'replacement' THEN p.start_date + 1
+                WHEN p.late THEN gv.pump_implant_date
                 ELSE p.start_date END AS window_start
     FROM periods p
     LEFT JOIN ends e USING (episode_id)
