@@ -127,12 +127,19 @@ def pump_periods(
     )
 
 
+def _timed(periods: pd.DataFrame) -> pd.DataFrame:
+    """The periods that can be timed (all of them when the table does not say)."""
+    if "timed" not in periods:
+        return periods
+    return periods[periods["timed"].astype(bool)]
+
+
 def survival_curve(periods: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Kaplan–Meier curves of pump periods (from `pump_periods`), one per group: one row
     per group and distinct time with an event or a censoring (CURVE_COLUMNS). Periods
     with exit <= entry are left out, as R leaves them out."""
     frames = []
-    for name, part in periods[periods["timed"]].groupby("group", sort=True):
+    for name, part in _timed(periods).groupby("group", sort=True):
         curve = kaplan_meier(part["entry_days"], part["exit_days"], part["event"], level)
         if len(curve):
             curve.insert(0, "group", str(name))
@@ -165,9 +172,9 @@ def summary_at(
     """Survival at each of `days` per group, with its interval and the pumps at risk then
     (entry < t <= exit); survival is empty when no pump was followed that long."""
     rows = []
-    for name, part in periods[periods["timed"]].groupby("group", sort=True):
+    for name, part in _timed(periods).groupby("group", sort=True):
         curve = kaplan_meier(part["entry_days"], part["exit_days"], part["event"], level)
-        kept = part[part["in_curve"]]
+        kept = part[part["exit_days"] > part["entry_days"]]
         for t in days:
             surv, low, high = survival_at(curve, t)
             n = at_risk(kept["entry_days"], kept["exit_days"], t)
