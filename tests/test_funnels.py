@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.engine import complications as comp
 from analytics.engine.funnels import (
@@ -169,3 +171,27 @@ def test_funnel_table_carries_the_choice() -> None:
     d = dispersion_of(multi)
     lo, hi = comp.funnel_limits(0.01, np.array([100.0]), 0.025, 0.975, d)
     assert hi[0] == multi["upper_95"].iloc[0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.integers(1, 400)), min_size=2, max_size=25),
+    st.sampled_from(["multiplicative", "additive"]),
+)
+def test_allowance_only_widens_the_exact_limits(units: list[tuple[int, int]], method: str) -> None:
+    table = pd.DataFrame(
+        {
+            "group": [f"s{i}" for i in range(len(units))],
+            "with_outcome": [min(k, n) for k, n in units],
+            "procedures": [n for _, n in units],
+        }
+    )
+    exact = binomial_funnel(table)
+    wide = binomial_funnel(table, overdispersion=method)
+    assert (wide["phi"].dropna() >= 0).all() and (wide["tau2"].dropna() >= 0).all()
+    for band in ("95", "998"):
+        assert (wide[f"lower_{band}"] <= exact[f"lower_{band}"] + 1e-9).all()
+        assert (wide[f"upper_{band}"] >= exact[f"upper_{band}"] - 1e-9).all()
+        assert (wide[f"lower_{band}"] >= 0).all() and (wide[f"upper_{band}"] <= 100).all()
+    flagged = wide["signal"] != ""
+    assert (flagged <= (exact["signal"] != "")).all()  # widening never adds a signal
