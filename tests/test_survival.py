@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from analytics.cli.commands import main
 from analytics.engine.survival import (
     CURVE_COLUMNS,
+    GROUP_COLUMNS,
     INTERVAL_COLUMNS,
     SUMMARY_COLUMNS,
     pump_periods,
@@ -27,6 +28,7 @@ from analytics.engine.survival import (
 from analytics.errors import PumpqiError
 from analytics.ingest.contract import COMPLICATIONS, VISITS
 from analytics.ingest.load import ingest_files
+from analytics.vocabulary import BY_IDS
 from tests.engine_helpers import BASE, D, engine_db, implant, visit
 from tests.engine_helpers import _write as write_rows
 
@@ -163,6 +165,7 @@ def test_groups_are_the_values_at_the_first_visit(con: duckdb.DuckDBPyConnection
     }
     drugs = pump_periods(con, AS_OF, "device", by="drug")
     assert set(drugs["group"]) == {"baclofen", "morphine"}
+    assert set(GROUP_COLUMNS) == set(BY_IDS)  # every --by of the vocabulary
     with pytest.raises(PumpqiError, match="--by: 'clinician' is not one of"):
         pump_periods(con, AS_OF, "device", by="clinician")
     with pytest.raises(PumpqiError, match="endpoint 'battery' is not one of"):

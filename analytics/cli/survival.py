@@ -53,7 +53,9 @@ def survival(
     from analytics.store import reader
 
     with reader(db) as con:
-        periods = pump_periods(con, parse_date(as_of, "--as-of"), endpoint, by, keep_untimed=True)
+        periods = pump_periods(
+            con, parse_date(as_of, "--as-of"), endpoint, by, keep_untimed=True, ordered=intervals
+        )
     untimed = int((~periods["timed"]).sum())
     if untimed:
         click.echo(

@@ -22,7 +22,7 @@ import pandas as pd
 from analytics.engine.kaplan_meier import KM_COLUMNS, at_risk, kaplan_meier, survival_at
 from analytics.engine.tables import VISIT_ORDER_TABLE, resolve_as_of, stage_sql, table_exists
 from analytics.errors import PumpqiError
-from analytics.vocabulary import BY_IDS, CODES, DIMENSION, UNKNOWN_GROUP
+from analytics.vocabulary import CODES, UNKNOWN_GROUP
 
 PUMP_CODES: tuple[str, ...] = ("pump_failure", "pump_flip")
 """Pump events; battery_depletion is the normal end of life, not an event (censored)."""
@@ -57,8 +57,13 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 SUMMARY_DAYS: tuple[int, ...] = (365, 1826)
 """1 and 5 years (5 × 365.25, rounded), the manufacturers' usual time points."""
-GROUP_COLUMNS: dict[str, str] = {d: DIMENSION[d].column for d in BY_IDS}
-"""`--by` value -> column of the pump periods (values in force at the pump's first visit)."""
+GROUP_COLUMNS: dict[str, str] = {
+    "site": "site", "drug": "drug_if", "pump_model": "pump_model_if",
+    "indication": "indication_if",
+}  # fmt: skip
+"""`--by` value -> column of the visit order (the value in force at the pump's first
+visit; the site is the visit's own)."""
+_ORDER = 'ORDER BY "group", patient_id, implant_date, seq'
 
 
 def _visit_order(con: duckdb.DuckDBPyConnection) -> str:
@@ -75,12 +80,13 @@ def _endpoint(endpoint: str) -> Endpoint:
     return ENDPOINT[endpoint]
 
 
-def _group_column(by: str | None) -> str | None:
+def _group_sql(by: str | None) -> tuple[str, str]:
+    """The visit-order column and the group expression, from the fixed allow-list only."""
     if by is None or by == "all":
-        return None
+        return "NULL", "'all'"
     if by not in GROUP_COLUMNS:
         raise PumpqiError(f"--by: '{by}' is not one of {', '.join(GROUP_COLUMNS)}")
-    return GROUP_COLUMNS[by]
+    return GROUP_COLUMNS[by], "coalesce(CAST(group_value AS VARCHAR), $unknown)"
 
 
 def pump_periods(
@@ -89,6 +95,7 @@ def pump_periods(
     endpoint: str = "device",
     by: str | None = None,
     keep_untimed: bool = False,
+    ordered: bool = True,
 ) -> pd.DataFrame:
     """One row per pump period as known on as_of (default: the data's end).
 
@@ -102,29 +109,30 @@ def pump_periods(
     start_date, exit_date, event_date, start_type, late, timed and in_curve (exit >
     entry). With `keep_untimed`, the pumps in place when the data begins that cannot be
     timed (no usable pump_implant_date) are kept too (timed false, days and event empty),
-    so that a page can say how many were left out.
+    so that a page can say how many were left out. `ordered`: rows by group, patient
+    and implant date (the curves do not need it).
     """
     codes = list(_endpoint(endpoint).codes)
-    column = _group_column(by)
+    value, group = _group_sql(by)
     as_of = resolve_as_of(con, as_of)
-    sql = stage_sql("pump_periods").replace("{visit_order}", _visit_order(con))
-    df = con.execute(sql, {"as_of": as_of, "codes": codes}).df()
+    sql = (
+        stage_sql("pump_periods")
+        .replace("{visit_order}", _visit_order(con))
+        .replace("{group_value}", value)
+        .replace("{group}", group)
+        .replace("{order}", _ORDER if ordered else "")
+    )
+    params: dict[str, object] = {"as_of": as_of, "codes": codes}
+    if "$unknown" in group:
+        params["unknown"] = UNKNOWN_GROUP
+    df = con.execute(sql, params).df()
     if not keep_untimed:
         df = df[df["timed"]].reset_index(drop=True)
-    if column is None:
-        df.insert(0, "group", "all")
-    else:
-        values = df[column].astype("object")
-        df.insert(0, "group", values.where(values.notna(), UNKNOWN_GROUP).astype(str))
     all_timed = bool(df["timed"].all())
     for c in ("entry_days", "exit_days", "event"):
         df[c] = df[c].astype("int64") if all_timed else df[c].astype("Int64")
     df["in_curve"] = (df["exit_days"] > df["entry_days"]).fillna(False).astype(bool)
-    extra = ["start_date", "exit_date", "event_date", "start_type", "late", "timed", "in_curve"]
-    out = df.loc[:, [*INTERVAL_COLUMNS, *extra]]
-    return out.sort_values(["group", "patient_id", "implant_date"], kind="stable").reset_index(
-        drop=True
-    )
+    return df
 
 
 def _timed(periods: pd.DataFrame) -> pd.DataFrame:
@@ -163,7 +171,7 @@ def device_survival(
     `pump_periods` with exit > entry; event: the first report of the endpoint's codes
     (device: pump failure, pump flip or any catheter code; pump: failure or flip;
     catheter: any catheter code); time: days from the implant date."""
-    return survival_curve(pump_periods(con, as_of, endpoint, by), level)
+    return survival_curve(pump_periods(con, as_of, endpoint, by, ordered=False), level)
 
 
 def summary_at(
@@ -198,4 +206,4 @@ def survival_summary(
     """The 1- and 5-year figures (survival at 365 and 1826 days by default) per group, with
     the log-log interval and the pumps still at risk then (SUMMARY_COLUMNS): for the
     survival page and the pack. Survival is empty where no pump was followed that long."""
-    return summary_at(pump_periods(con, as_of, endpoint, by), days, level)
+    return summary_at(pump_periods(con, as_of, endpoint, by, ordered=False), days, level)

@@ -1,6 +1,8 @@
 -- Pump periods for device survival (METRICS "Device survival"), as known on $as_of.
--- {visit_order}: the engine's visit order (engine_visits, or a temp copy); $codes: the
--- complication codes of the endpoint. One row per pump period (`timed` false for a pump
+-- {visit_order}: the engine's visit order (engine_visits, or a temp copy);
+-- {group_value}: the column grouping the pumps (a fixed allow-list, survival.py: the value
+-- in force at the pump's first visit), {group}: the group made of it; {order}: an ORDER
+-- BY or nothing; $codes: the complication codes of the endpoint. One row per pump period (`timed` false for a pump
 -- that cannot be timed: its days and event are then empty):
 --   * a pump starts at an implant or replacement visit of an episode, or (left-truncated
 --     episode) at the episode's first visit, for the pump in place when the data begins;
@@ -18,8 +20,8 @@
 --     was not event-free when it entered, and stays out of the curve.
 WITH v AS (
     -- the only visits that matter: pump starts, episode ends, recorded implant dates
-    SELECT patient_id, episode_id, seq, visit_date, visit_type, is_close, site,
-           drug_if, pump_model_if, indication_if, pump_implant_date
+    SELECT patient_id, episode_id, seq, visit_date, visit_type, is_close,
+           {group_value} AS group_value, pump_implant_date
     FROM {visit_order}
     WHERE in_ep AND visit_date <= $as_of
       AND (visit_type IN ('implant', 'replacement') OR seq = 1 OR is_close
@@ -29,8 +31,7 @@ starts AS (
     -- an episode that does not open with an implant is left-truncated (its first visit
     -- is the patient's first, seq = 1): its first pump was implanted before the data
     SELECT patient_id, episode_id, seq, visit_date AS start_date, visit_type AS start_type,
-           visit_type NOT IN ('implant', 'replacement') AS late,
-           site, drug_if AS drug, pump_model_if AS pump_model, indication_if AS indication
+           visit_type NOT IN ('implant', 'replacement') AS late, group_value
     FROM v
     WHERE visit_type IN ('implant', 'replacement') OR seq = 1
 ),
@@ -79,19 +80,23 @@ endpoint_reports AS (
     FROM complications
     WHERE report_date <= $as_of AND list_contains($codes, complication)
 ),
-with_first AS (
-    -- the patient's first endpoint report on or after the window's start (one sorted
-    -- merge), kept when it is on or before the exit
-    SELECT t.*, CASE WHEN r.report_date <= t.exit_date THEN r.report_date END AS event_date
+first_event AS (
+    -- the patient's first endpoint report from the window's start to the exit
+    SELECT t.episode_id, t.seq, min(r.report_date) AS event_date
     FROM timed t
-    ASOF LEFT JOIN endpoint_reports r
-      ON r.patient_id = t.patient_id AND t.window_start <= r.report_date
+    JOIN endpoint_reports r
+      ON r.patient_id = t.patient_id
+     AND r.report_date >= t.window_start AND r.report_date <= t.exit_date
+    GROUP BY t.episode_id, t.seq
+),
+with_first AS (
+    SELECT t.*, f.event_date FROM timed t LEFT JOIN first_event f USING (episode_id, seq)
 )
-SELECT patient_id, site, drug, pump_model, indication,
-       start_type, late, timed, implant_date, start_date, exit_date,
-       CASE WHEN timed THEN event_date END AS event_date,
+SELECT {group} AS "group", patient_id, implant_date,
        CAST(start_date - implant_date AS INTEGER) AS entry_days,
        CAST(coalesce(event_date, exit_date) - implant_date AS INTEGER) AS exit_days,
-       CASE WHEN timed THEN CAST(event_date IS NOT NULL AS INTEGER) END AS event
+       CASE WHEN timed THEN CAST(event_date IS NOT NULL AS INTEGER) END AS event,
+       start_date, exit_date, CASE WHEN timed THEN event_date END AS event_date,
+       start_type, late, timed
 FROM with_first
-ORDER BY patient_id, implant_date, seq
+{order}
