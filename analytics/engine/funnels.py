@@ -132,14 +132,17 @@ def widen(
     ceiling: float | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Exact limits with their distance from the pooled value multiplied by the
-    dispersion's factor; the lower never below 0, the upper never above `ceiling`."""
+    dispersion's factor, never narrower than the exact ones; the lower never below 0,
+    the upper never above `ceiling`."""
     lo = np.asarray(lower, dtype=np.float64)
     hi = np.asarray(upper, dtype=np.float64)
     if dispersion is None:
         return lo, hi
     f = dispersion.factor(se)
-    lo = np.maximum(pooled - (pooled - lo) * f, 0.0)
-    hi = pooled + (hi - pooled) * f
+    # never narrower than the exact limits (for a tiny unit an exact limit can lie on the
+    # other side of the pooled value: it then stays as it is)
+    lo = np.maximum(np.minimum(lo, pooled - (pooled - lo) * f), 0.0)
+    hi = np.maximum(hi, pooled + (hi - pooled) * f)
     return lo, (hi if ceiling is None else np.minimum(hi, ceiling))
 
 
