@@ -10,7 +10,8 @@ reused. Prints one table (rows = step, columns = scale: seconds / peak MB), writ
 as CSV under benchmarks/results/, and flags any step whose cost grows faster than
 linearly between scales. Targets (2 cores, 24 GB) at 10M visits: ingest <= 60 s,
 refills + metrics <= 8 s, dashboard page functions <= 2 s, report <= 30 s,
-peak memory <= 6 GB; ingest of 1M visits <= 10 s and <= 2 GB.
+survival (pump periods and the curves) <= 2 s, peak memory <= 6 GB; ingest of 1M
+visits <= 10 s and <= 2 GB.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ STEPS: tuple[str, ...] = (
     "refills+metrics",
     "complications",
     "spc",
+    "survival",
     "page:overview",
     "page:worklist",
     "report",
@@ -140,6 +142,15 @@ def _spc(con: object) -> int:
     return len(p.table) + len(u.table)
 
 
+def _survival(con: object) -> int:
+    """Pump periods for one endpoint, the curves by site and the 1- and 5-year figures:
+    what the survival page asks for."""
+    from analytics.engine.survival import pump_periods, summary_at, survival_curve
+
+    periods = pump_periods(con, endpoint="device", by="site", ordered=False)  # type: ignore[arg-type]
+    return len(survival_curve(periods)) + len(summary_at(periods))
+
+
 def _page(name: str) -> Callable[[object], int]:
     """A dashboard page's figures (analytics.figures) over the last 24 months."""
 
@@ -182,6 +193,7 @@ CHILD_STEPS: dict[str, Callable[[str], dict[str, object]]] = {
     "refills+metrics": _with_reader(_refills_metrics),
     "complications": _with_reader(_complications),
     "spc": _with_reader(_spc),
+    "survival": _with_reader(_survival),
     "page:overview": _with_reader(_page("overview")),
     "page:worklist": _with_reader(_page("worklist_figures")),
     "report": step_report,
@@ -193,6 +205,7 @@ WARM_IMPORTS: tuple[str, ...] = (
     "analytics.engine.refills",
     "analytics.engine.metrics",
     "analytics.engine.complications",
+    "analytics.engine.survival",
     "analytics.spc",
     "analytics.figures",
     "analytics.report",

@@ -111,9 +111,29 @@ def test_spc_freeze_by_count_and_no_screen_mr() -> None:
             "metrics.csv: column 'y', line 2: 'x' is not a number",
         ),
         (
-            [["1", "2", "0"], ["2", "3", "5"]],
+            [["1", "2", "-1"], ["2", "3", "5"]],
             ["--chart", "p", "--n", "n"],
             "line 2: the denominator must be greater than 0",
+        ),
+        (
+            [["1", "5", "5"], ["2", "2", "0"]],
+            ["--chart", "u", "--n", "n"],
+            "line 3: 'y' is 2 but 'n' is 0",
+        ),
+        (
+            [["1", "5", "5"], ["2", "2", "3"]],
+            ["--chart", "g", "--n", "n"],
+            "chart 'g' takes no n",
+        ),
+        (
+            [["1", "5", ""], ["2", "0", ""]],
+            ["--chart", "t"],
+            "column 'y', line 3: days between events must be greater than 0, not 0",
+        ),
+        (
+            [["1", "-1", ""], ["2", "0", ""]],
+            ["--chart", "g"],
+            "column 'y', line 2: a count of opportunities between events cannot be negative",
         ),
         (
             [["1", "6", "5"], ["2", "3", "5"]],
@@ -142,6 +162,67 @@ def test_spc_bad_input_exits_2_with_one_line(
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("pumpqi: ")
     assert message in err
+
+
+def test_spc_skips_zero_denominators_and_says_so(tmp_path: Path) -> None:
+    rows = [["2025-01", 0, 0], ["2025-02", 4, 5], ["2025-03", 0, 0], ["2025-04", 3, 6],
+            ["2025-05", 5, 5]]  # fmt: skip
+    path = write_csv(tmp_path / "m.csv", ["month", "on_time", "refills_due"], rows)
+    code, out, err = run(
+        "spc", str(path), "--chart", "p", "--y", "on_time", "--n", "refills_due", "--x", "month"
+    )
+    assert code == 0, err
+    assert err == "m.csv: 2 points with 'refills_due' = 0 skipped (nothing to count; lines 2, 4)\n"
+    table = pd.read_csv(io.StringIO(out))
+    assert table["x"].tolist() == ["2025-02-01", "2025-04-01", "2025-05-01"]
+    assert table["cl"].iloc[0] == pytest.approx(12 / 16)
+    assert table["n"].tolist() == [5, 6, 5]
+    # a later fault still names the line of the file, not of the rows kept
+    rows[3][1] = "x"
+    path = write_csv(tmp_path / "m.csv", ["month", "on_time", "refills_due"], rows)
+    code, _, err = run("spc", str(path), "--chart", "p", "--y", "on_time", "--n", "refills_due")
+    assert code == 2 and "column 'on_time', line 5: 'x' is not a number" in err
+
+
+def test_readme_spc_example_works_on_the_metrics_output(tmp_path: Path) -> None:
+    """README: `pumpqi spc metrics.csv --chart p --y on_time --n refills_due --x month`
+    on `pumpqi metrics` output, whose first months have no refills due."""
+    data = tmp_path / "data"
+    assert (
+        run("synth", "--patients", "30", "--years", "2", "--seed", "3", "--out", str(data))[0] == 0
+    )
+    db, metrics = str(tmp_path / "p.duckdb"), tmp_path / "metrics.csv"
+    code, _, err = run("ingest", "--db", db, str(data / "visits.csv"), "--complications",
+                       str(data / "complications.csv"))  # fmt: skip
+    assert code == 0, err
+    assert run("metrics", "--db", db, "--out", str(metrics))[0] == 0
+    source = pd.read_csv(metrics)
+    empty = int((source["refills_due"] == 0).sum())
+    assert source["refills_due"].iloc[0] == 0 and empty >= 1
+    code, out, err = run(
+        "spc", str(metrics), "--chart", "p", "--y", "on_time", "--n", "refills_due", "--x", "month"
+    )
+    assert code == 0, err
+    assert f"{empty} point{'s' if empty > 1 else ''} with 'refills_due' = 0 skipped" in err
+    table = pd.read_csv(io.StringIO(out))
+    assert len(table) == len(source) - empty and (table["n"] > 0).all()
+    due = source[source["refills_due"] > 0]
+    assert table["cl"].iloc[0] == pytest.approx(due["on_time"].sum() / due["refills_due"].sum())
+
+
+def test_spc_g_and_t_charts_from_the_command_line() -> None:
+    for case in ("18_g_refills_between_errors", "23_t_days_between_events"):
+        chart = case.split("_")[1]
+        code, out, err = run("spc", str(GOLDEN / f"{case}_input.csv"), "--chart", chart,
+                             "--y", "y", "--x", "x")  # fmt: skip
+        assert code == 0, err
+        table = pd.read_csv(io.StringIO(out))
+        assert tuple(table.columns) == CLI_COLUMNS
+        ref = pd.read_csv(GOLDEN / f"{case}.csv")
+        for col in ("y", "cl", "lcl", "ucl"):
+            pd.testing.assert_series_equal(table[col], ref[col], rtol=1e-9, check_dtype=False)
+        assert table["sigma_signal"].tolist() == ref["sigma_signal"].tolist()
+        assert table["n"].isna().all()
 
 
 def test_spc_missing_file_exits_2(tmp_path: Path) -> None:

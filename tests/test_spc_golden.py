@@ -29,7 +29,7 @@ def _case_result(case: pd.Series) -> pd.DataFrame:
         data,
         chart=chart,
         y="y",
-        n=None if chart in ("run", "i") else "n",
+        n=None if chart in ("run", "i", "g", "t") else "n",
         x="x",
         multiply=float(case["multiply"]),
         freeze=freeze,
@@ -88,6 +88,7 @@ def test_screening_changes_the_reference_cases() -> None:
     for case, chart, n in (
         ("14_i_chart_screened_mr", "i", None),
         ("11_pp_laney_large_n", "pp", "n"),
+        ("23_t_days_between_events", "t", None),
     ):
         data = pd.read_csv(GOLDEN / f"{case}_input.csv")
         ref = pd.read_csv(GOLDEN / f"{case}.csv")

@@ -292,10 +292,12 @@ def _register() -> None:
     from analytics.cli.deidentify import deidentify
     from analytics.cli.report import report
     from analytics.cli.spc import annotate, annotations_command, spc
+    from analytics.cli.survival import survival
     from analytics.cli.synth import synth
 
     for command in (synth, spc, annotate, annotations_command, deidentify, dashboard, demo, report):
         main.add_command(command)
+    main.add_command(survival)
 
 
 _register()

@@ -12,6 +12,8 @@ from analytics.errors import PumpqiError
 from analytics.spc.options import CHART_TYPES
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
 
@@ -32,9 +34,13 @@ def read_table(path: Path) -> pd.DataFrame:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--chart", type=click.Choice(CHART_TYPES), default="run", show_default=True,
               help="run (median), i (individuals), p / pp (proportions, Laney P′), "
-                   "u / up (rates, Laney U′).")  # fmt: skip
-@click.option("--y", "y", required=True, help="Column of values (run, i) or counts (p, u).")
-@click.option("--n", "n", default=None, help="Column of denominators (needed for p, pp, u, up).")
+                   "u / up (rates, Laney U′), g (opportunities between rare events), "
+                   "t (days between rare events).")  # fmt: skip
+@click.option("--y", "y", required=True,
+              help="Column of values (run, i), counts (p, u), or the opportunities (g) "
+                   "or days (t) between two events.")  # fmt: skip
+@click.option("--n", "n", default=None,
+              help="Column of denominators (needed for p, pp, u, up; none for g, t).")  # fmt: skip
 @click.option("--x", "x", default=None, help="Column of dates, numbers or labels (default 1..N).")
 @click.option("--multiply", type=float, default=1.0, show_default=True,
               help="Scale y, centre and limits, e.g. 100 for percent, 1000 per 1,000 days.")  # fmt: skip
@@ -43,7 +49,7 @@ def read_table(path: Path) -> pd.DataFrame:
 @click.option("--part", "part", default=None,
               help="Column labelling parts; a new part starts where its value changes.")  # fmt: skip
 @click.option("--no-screen-mr", is_flag=True,
-              help="Keep large moving ranges when computing sigma (i, pp, up charts).")  # fmt: skip
+              help="Keep large moving ranges when computing sigma (i, pp, up, t charts).")  # fmt: skip
 @output_options
 @friendly
 def spc(
@@ -62,16 +68,19 @@ def spc(
     """Control-chart figures for any tidy CSV, like qicharts2's qic().
 
     Prints one row per point: x, y, n, cl, lcl, ucl, sigma_signal, runs_signal,
-    longest_run, longest_run_max, n_crossings, n_crossings_min.
+    longest_run, longest_run_max, n_crossings, n_crossings_min. For p, pp, u and up
+    charts, rows whose denominator and count are both 0 (e.g. a month with no refills
+    due) are skipped and counted on stderr; --freeze K counts the points charted.
 
     \b
-    Example:
+    Examples:
       pumpqi spc metrics.csv --chart p --y on_time --n refills_due --x month \\
         --multiply 100 --freeze 2025-12
+      pumpqi spc gaps.csv --chart g --y refills_between --x error_date
     """
     from analytics.output import print_table
     from analytics.spc.core import compute, parse_freeze
-    from analytics.spc.inputs import series_from_frame
+    from analytics.spc.inputs import series_from_frame, skip_zero_denominators
     from analytics.spc.options import ChartType, SpcOptions
 
     table = read_table(file)
@@ -79,11 +88,28 @@ def spc(
         options = SpcOptions(
             cast(ChartType, chart), multiply, parse_freeze(freeze), not no_screen_mr
         )
-        series = series_from_frame(table, chart, y, n, x, part, row_label=lambda i: f"line {i + 2}")
+        table, rows = skip_zero_denominators(table, chart, y, n, row_label=_line)
+        series = series_from_frame(
+            table, chart, y, n, x, part, row_label=lambda i: _line(int(rows.kept[i]))
+        )
         result = compute(series, options)
     except PumpqiError as exc:
         raise PumpqiError(f"{file.name}: {exc}") from None
+    if rows.skipped.size:
+        click.echo(_skipped_note(file.name, n, rows.skipped), err=True)
     print_table(result.cli_table(), fmt, out)
+
+
+def _line(i: int) -> str:
+    """Row i (0-based, after the header) of a CSV file is its line i + 2."""
+    return f"line {i + 2}"
+
+
+def _skipped_note(name: str, n: str | None, skipped: npt.NDArray[np.int64]) -> str:
+    count = int(skipped.size)
+    lines = ", ".join(str(int(i) + 2) for i in skipped[:5]) + (", …" if count > 5 else "")
+    points, where = ("point", "line") if count == 1 else ("points", "lines")
+    return f"{name}: {count} {points} with '{n}' = 0 skipped (nothing to count; {where} {lines})"
 
 
 @click.command()

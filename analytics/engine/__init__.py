@@ -5,5 +5,8 @@ statuses, exposure and rates.
     refills.py        one row per fill, episodes, the worklist
     metrics.py        the monthly metrics table and its rate functions
     complications.py  complication rates by category, code, group; the funnel
+    funnels.py        funnel limits (Poisson, binomial) and their overdispersion allowance
+    survival.py       device survival: pump periods (sql/pump_periods.sql) and curves
+    kaplan_meier.py   the Kaplan–Meier estimator with delayed entry
     intervals.py      exact confidence intervals
 """

@@ -12,9 +12,18 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy.stats import poisson
 
 from analytics.config import DEFAULT, Config
+from analytics.engine.funnels import (
+    BANDS,
+    Dispersion,
+    check_method,
+    estimate,
+    poisson_limits,
+    poisson_se,
+    signals,
+    with_dispersion,
+)
 from analytics.engine.intervals import garwood
 from analytics.engine.metrics import group_expr
 from analytics.engine.selection import Selection, with_facts
@@ -270,11 +279,16 @@ def funnel(
     category: str | None = None,
     config: Config = DEFAULT,
     selection: Selection = (),
+    overdispersion: str = "none",
 ) -> pd.DataFrame:
     """Funnel table comparing sites or clinicians: each group's rate per 1,000 pump-days
     against the pooled rate, with exact Poisson 95 % and 99.8 % limits for its exposure
     (qpois of pooled x pump-days, divided by pump-days). A group outside the 99.8 % limits
-    is flagged; random variation alone puts about 1 in 500 there."""
+    is flagged; random variation alone puts about 1 in 500 there. `overdispersion`
+    (none | multiplicative | additive) widens the limits when groups vary more than
+    chance allows (analytics.engine.funnels); the columns overdispersion, phi and tau2
+    say how (phi and tau2 are estimated whatever the choice)."""
+    check_method(overdispersion)
     as_of = prepare(con, as_of, config)
     start, end = period.bounds(as_of)
     g = group_expr(by, FUNNEL_GROUPS)
@@ -301,36 +315,31 @@ def funnel(
     ).df()
     df["reports"] = df["reports"].astype("int64")
     df["pump_days"] = df["pump_days"].astype("int64")
-    pooled = df["reports"].sum() / df["pump_days"].sum() if df["pump_days"].sum() > 0 else np.nan
-    df["rate_per_1000"] = df["reports"] / df["pump_days"] * 1000
+    days = df["pump_days"].to_numpy(dtype=float)
+    pooled = df["reports"].sum() / days.sum() if days.sum() > 0 else np.nan
+    rate = df["reports"].to_numpy(dtype=float) / days
+    dispersion = estimate(rate, pooled, poisson_se(pooled, days), overdispersion)
+    df["rate_per_1000"] = rate * 1000
     df["pooled_rate_per_1000"] = pooled * 1000
-    for name, lo_q, hi_q in (("95", 0.025, 0.975), ("998", 0.001, 0.999)):
-        lo, hi = funnel_limits(pooled, df["pump_days"].to_numpy(dtype=float), lo_q, hi_q)
-        df[f"lower_{name}"], df[f"upper_{name}"] = lo, hi
-    df["signal"] = np.select(
-        [
-            df["rate_per_1000"] > df["upper_998"],
-            df["rate_per_1000"] < df["lower_998"],
-            df["rate_per_1000"] > df["upper_95"],
-            df["rate_per_1000"] < df["lower_95"],
-        ],
-        ["above 99.8 % limit", "below 99.8 % limit", "above 95 % limit", "below 95 % limit"],
-        default="",
-    )
-    return df
+    limits = {b: funnel_limits(pooled, days, lo_q, hi_q, dispersion) for b, lo_q, hi_q in BANDS}
+    for band, (lo, hi) in limits.items():
+        df[f"lower_{band}"], df[f"upper_{band}"] = lo, hi
+    df["signal"] = signals(df["rate_per_1000"], limits)
+    return with_dispersion(df, dispersion)
 
 
 def funnel_limits(
-    pooled_rate: float, pump_days: np.ndarray, lower_q: float, upper_q: float
+    pooled_rate: float,
+    pump_days: np.ndarray,
+    lower_q: float,
+    upper_q: float,
+    dispersion: Dispersion | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact Poisson funnel limits per 1,000 pump-days around a pooled rate (per pump-day):
-    qpois(q, pooled x T) / T x 1000 at each exposure T."""
-    t = np.asarray(pump_days, dtype=float)
-    mu = pooled_rate * t
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lo = poisson.ppf(lower_q, mu) / t * 1000
-        hi = poisson.ppf(upper_q, mu) / t * 1000
-    return lo, hi
+    qpois(q, pooled x T) / T x 1000 at each exposure T; with a `dispersion` (from the
+    funnel table: `funnels.dispersion_of`), widened for overdispersion as the table was."""
+    lo, hi = poisson_limits(pooled_rate, pump_days, lower_q, upper_q, dispersion)
+    return lo * 1000, hi * 1000
 
 
 def refill_quality(

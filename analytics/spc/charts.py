@@ -9,7 +9,7 @@ point of the part. The formulas follow qicharts2 0.8.1.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,9 @@ BoolArray = npt.NDArray[np.bool_]
 D2 = 1.128
 #: D4 for moving ranges of two: moving ranges >= 3.267 × their average are screened out.
 D4 = 3.267
+#: The t chart works on y^(1/3.6), which makes exponential times between events
+#: close to normal (Nelson 1994), and raises its lines back to the power 3.6.
+T_POWER = 3.6
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,6 +142,33 @@ def up_lines(d: PartData) -> Lines:
     return _clip(_lines(cl, stdev, d.values.size), 0.0, None)
 
 
+def g_lines(d: PartData) -> Lines:
+    """G chart (opportunities between rare events, geometric distribution): with
+    m = mean of the baseline values, sigma = sqrt(m(m + 1)) and limits m ± 3·sigma
+    (95 % lines ± 2·sigma), lower ones clipped at 0; the centre line is the baseline
+    values' median (the limits still come from the mean), as qicharts2 draws it."""
+    base = d.values[d.base]
+    mean = float(base.mean())
+    sigma = float(np.sqrt(mean * (mean + 1)))
+    lines = _clip(_lines(mean, sigma, d.values.size), 0.0, None)
+    cl = np.full(d.values.size, float(np.median(base)))
+    return Lines(cl, lines.lcl, lines.ucl, lines.lcl_95, lines.ucl_95)
+
+
+def t_lines(d: PartData) -> Lines:
+    """T chart (time between rare events, all > 0): an I chart of y^(1/3.6) (its
+    moving-range screening as asked), whose centre line and limits are raised back to
+    the power 3.6; a lower line below 0 on the transformed scale is 0."""
+    transformed = replace(d, values=d.values ** (1 / T_POWER))
+    lines = i_lines(transformed)
+
+    def back(a: FloatArray) -> FloatArray:
+        return np.asarray(np.clip(a, 0.0, None) ** T_POWER, dtype=np.float64)
+
+    return Lines(back(lines.cl), back(lines.lcl), back(lines.ucl),
+                 back(lines.lcl_95), back(lines.ucl_95))  # fmt: skip
+
+
 CHART_LINES: dict[str, Callable[[PartData], Lines]] = {
     "run": run_lines,
     "i": i_lines,
@@ -146,4 +176,6 @@ CHART_LINES: dict[str, Callable[[PartData], Lines]] = {
     "pp": pp_lines,
     "u": u_lines,
     "up": up_lines,
+    "g": g_lines,
+    "t": t_lines,
 }

@@ -2,7 +2,7 @@
 
 Steps, for each part of the chart (a part starts where the `part` label changes):
 
-1. values = y (run, i) or y / n (p, pp, u, up);
+1. values = y (run, i, g, t) or y / n (p, pp, u, up);
 2. the baseline: the points up to the freeze (all points when there is none, or
    when the part starts after the freeze);
 3. centre line and limits from the baseline (`charts.py`), held for the whole part;

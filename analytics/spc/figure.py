@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from analytics.spc.annotations import Annotation
 from analytics.spc.core import SpcResult
-from analytics.spc.options import CHART_LABELS
+from analytics.spc.options import CHART_LABELS, MEDIAN_CHARTS, RARE_EVENT_CHARTS
 
 LINE_COLOUR = "#5DA5DA"
 CENTRE_COLOUR = "#4D4D4D"
@@ -34,13 +34,29 @@ def how_to_read(result: SpcResult) -> str:
         if p.longest_run_max is not None
         else "runs on one side of the centre line suggest a real change"
     )
-    centre = "the median" if result.options.chart == "run" else "the average"
+    chart = result.options.chart
+    centre = "the median" if chart in MEDIAN_CHARTS else "the average"
     unit = "month" if result.x_kind == "month" else "point"
-    if result.options.chart == "run":
+    if chart == "run":
         return f"Each dot is one {unit}; the solid line is {centre}; {runs}."
+    if chart in RARE_EVENT_CHARTS:
+        return _gap_how_to_read(chart, runs)
     return (
         f"Each dot is one {unit}; the solid line is {centre} and the grey steps are the "
         f"limits of chance variation; a red dot outside them is a signal, and {runs}."
+    )
+
+
+def _gap_how_to_read(chart: str, runs: str) -> str:
+    gap = "opportunities (e.g. refills)" if chart == "g" else "days"
+    centre = (
+        "the median" if chart == "g" else "the typical gap (the average on a transformed scale)"
+    )
+    return (
+        f"Each dot is one event: the {gap} since the event before it; the solid line is "
+        f"{centre} and the grey steps are the limits of chance variation; a red dot above "
+        "them is an unusually long spell without events, one below them events unusually "
+        f"close together, and {runs}."
     )
 
 

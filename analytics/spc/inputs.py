@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analytics.errors import PumpqiError
 from analytics.spc.charts import FloatArray
-from analytics.spc.options import PROPORTION_CHARTS, RATIO_CHARTS
+from analytics.spc.options import PROPORTION_CHARTS, RARE_EVENT_CHARTS, RATIO_CHARTS
 
 XKind = Literal["month", "date", "number", "label"]
 RowLabel = Callable[[int], str]
@@ -35,7 +36,8 @@ class SpcSeries:
     """One checked, ordered series: x (dates, numbers or labels), y, n and part labels.
 
     y holds the plotted value for run and i charts, the numerator count for p and
-    u charts; n is the denominator (None for run and i charts without one).
+    u charts, the opportunities (g) or days (t) between two events; n is the
+    denominator (None for run and i charts without one, and for g and t charts).
     """
 
     x: pd.Series
@@ -127,12 +129,63 @@ def _check_counts(
             )
 
 
+def _check_gaps(chart: str, y: FloatArray, name: str, row_label: RowLabel) -> None:
+    """g: opportunities between events, >= 0; t: days between events, > 0."""
+    bad = np.flatnonzero(y <= 0) if chart == "t" else np.flatnonzero(y < 0)
+    if bad.size:
+        i = int(bad[0])
+        need = (
+            "days between events must be greater than 0"
+            if chart == "t"
+            else "a count of opportunities between events cannot be negative"
+        )
+        raise PumpqiError(f"column '{name}', {row_label(i)}: {need}, not {y[i]:g}")
+
+
 def column(df: pd.DataFrame, col: str, role: str) -> pd.Series:
     """The column `col` of df, or a PumpqiError listing the columns there are."""
     if col not in df.columns:
         known = ", ".join(map(str, df.columns))
         raise PumpqiError(f"no column '{col}' for {role} (columns: {known})")
     return df[col]
+
+
+@dataclass(frozen=True, eq=False)
+class Skipped:
+    """Rows of a table left out of a chart: the positions kept and those skipped
+    (0-based, in the table's order)."""
+
+    kept: npt.NDArray[np.int64]
+    skipped: npt.NDArray[np.int64]
+
+
+def skip_zero_denominators(
+    df: pd.DataFrame, chart: str, y: str, n: str | None, row_label: RowLabel = data_row
+) -> tuple[pd.DataFrame, Skipped]:
+    """For p, pp, u and up charts, the rows whose denominator is 0 and count is 0 left out
+    (a month with no refills due has no rate to chart); other charts keep every row.
+
+    A non-zero count over a zero denominator is a fault of the data, not a point to skip:
+    PumpqiError. Values that are not numbers are left for `series_from_frame` to report.
+    """
+    everything = Skipped(np.arange(len(df), dtype=np.int64), np.zeros(0, dtype=np.int64))
+    if chart not in RATIO_CHARTS or n is None or n not in df.columns or y not in df.columns:
+        return df, everything
+    den = pd.to_numeric(df[n].astype("string").str.strip(), errors="coerce").to_numpy(float)
+    num = pd.to_numeric(df[y].astype("string").str.strip(), errors="coerce").to_numpy(float)
+    zero = den == 0
+    counted = zero & np.isfinite(num) & (num != 0)
+    if counted.any():
+        i = int(np.flatnonzero(counted)[0])
+        raise PumpqiError(
+            f"{row_label(i)}: '{y}' is {num[i]:g} but '{n}' is 0; a count needs a denominator "
+            "(check the columns given to --y and --n)"
+        )
+    if not zero.any():
+        return df, everything
+    kept = np.flatnonzero(~zero).astype(np.int64)
+    skipped = Skipped(kept, np.flatnonzero(zero).astype(np.int64))
+    return df.iloc[kept].reset_index(drop=True), skipped
 
 
 def series_from_frame(
@@ -172,7 +225,8 @@ def make_series(
     names: tuple[str, str] = ("y", "n"),
     row_label: RowLabel = data_row,
 ) -> SpcSeries:
-    """Check y (numbers), n (> 0 for p/u charts; y <= n for p charts), x (unique) and
+    """Check y (numbers; >= 0 for g, > 0 for t), n (> 0 for p/u charts; y <= n for p
+    charts; none for g/t), x (unique) and
     order the points by x when x are dates or numbers. At least 2 points are needed."""
     y_s = _as_series(y, None, "y")
     if len(y_s) < 2:
@@ -183,6 +237,13 @@ def make_series(
         if n_arr is None:
             raise PumpqiError(f"chart '{chart}' needs n, the denominator column")
         _check_counts(chart, y_arr, n_arr, names, row_label)
+    elif chart in RARE_EVENT_CHARTS:
+        if n_arr is not None:
+            raise PumpqiError(
+                f"chart '{chart}' takes no n: y is already the "
+                f"{'opportunities' if chart == 'g' else 'days'} between two events"
+            )
+        _check_gaps(chart, y_arr, names[0], row_label)
     elif n_arr is not None and (n_arr <= 0).any():
         i = int(np.flatnonzero(n_arr <= 0)[0])
         raise PumpqiError(f"column '{names[1]}', {row_label(i)}: n must be greater than 0")

@@ -10,13 +10,17 @@ from typing import Literal, get_args
 
 from analytics.errors import PumpqiError
 
-ChartType = Literal["run", "i", "p", "pp", "u", "up"]
+ChartType = Literal["run", "i", "p", "pp", "u", "up", "g", "t"]
 CHART_TYPES: tuple[str, ...] = get_args(ChartType)
 
 #: Charts whose y is a count over a denominator n (plotted as y / n).
 RATIO_CHARTS: frozenset[str] = frozenset({"p", "pp", "u", "up"})
 #: Charts of proportions: the count cannot exceed n and limits stay inside [0, 1].
 PROPORTION_CHARTS: frozenset[str] = frozenset({"p", "pp"})
+#: Rare-event charts: y is the opportunities (g) or days (t) between two events; no n.
+RARE_EVENT_CHARTS: frozenset[str] = frozenset({"g", "t"})
+#: Charts whose centre line is a median (the g chart's limits still come from the mean).
+MEDIAN_CHARTS: frozenset[str] = frozenset({"run", "g"})
 
 CHART_LABELS: dict[str, str] = {
     "run": "run chart (centre line: median)",
@@ -25,6 +29,8 @@ CHART_LABELS: dict[str, str] = {
     "pp": "Laney P′ chart (proportions, large denominators)",
     "u": "U chart (rates)",
     "up": "Laney U′ chart (rates, large denominators)",
+    "g": "G chart (opportunities between rare events)",
+    "t": "T chart (days between rare events)",
 }
 
 Freeze = int | dt.date
@@ -34,14 +40,14 @@ Freeze = int | dt.date
 class SpcOptions:
     """How to draw one chart.
 
-    chart:      run | i | p | pp | u | up.
+    chart:      run | i | p | pp | u | up | g | t.
     multiply:   scales y, centre line and limits last (e.g. 100 for percent,
                 1000 for a rate per 1,000 pump-days); signals do not change.
     freeze:     the baseline: the first k points (int) or the points dated on or
                 before a date. The centre and limits are computed from the baseline
                 and held for the rest of the chart (within each part); the run
                 rules still look at every point.
-    screen_mr:  for i, pp and up charts, drop moving ranges >= 3.267 × their
+    screen_mr:  for i, pp, up and t charts, drop moving ranges >= 3.267 × their
                 average once before the sigma is computed (qicharts2's default).
     """
 

@@ -5,7 +5,10 @@
     "too few crossings of the centre line (5, expected at least 8)"
 
 With monthly x the points are named "Mar 2026" and counted in months; with other
-dates "3 Mar 2026"; otherwise "point 17" (numbers) or the label itself.
+dates "3 Mar 2026"; otherwise "point 17" (numbers) or the label itself. On the
+rare-event charts (g, t) each point is the gap between two events, so a point
+outside the limits also says what it means: "above the upper limit (an unusually
+long spell without events)".
 """
 
 from __future__ import annotations
@@ -17,6 +20,13 @@ import pandas as pd
 from analytics.spc.anhoej import Run
 from analytics.spc.core import PartSummary, SpcResult
 from analytics.spc.inputs import XKind
+from analytics.spc.options import RARE_EVENT_CHARTS
+
+#: What a point outside the limits means on a chart of gaps between events.
+GAP_MEANINGS: dict[str, str] = {
+    "above": " (an unusually long spell without events)",
+    "below": " (events unusually close together)",
+}
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -43,10 +53,13 @@ def sigma_sentences(result: SpcResult) -> list[str]:
     """One sentence per point strictly outside its limits."""
     t = result.table
     y, ucl = t["y"].to_numpy(dtype=float), t["ucl"].to_numpy(dtype=float)
+    gaps = result.options.chart in RARE_EVENT_CHARTS
     out: list[str] = []
     for pos in map(int, (t["sigma_signal"].to_numpy(dtype=bool)).nonzero()[0]):
-        where = "above the upper" if y[pos] > ucl[pos] else "below the lower"
-        out.append(f"{point_label(t['x'].iat[pos], result.x_kind)}: {where} limit")
+        side = "above" if y[pos] > ucl[pos] else "below"
+        where = "above the upper" if side == "above" else "below the lower"
+        meaning = GAP_MEANINGS[side] if gaps else ""
+        out.append(f"{point_label(t['x'].iat[pos], result.x_kind)}: {where} limit{meaning}")
     return out
 
 
