@@ -7,7 +7,9 @@
 * `pq_fill_base`, `pq_fill_segments`, `pq_fill_volume`, `pq_refills`  fills, due and
   empty dates, statuses
 * `pq_exposure` pump-days per patient, month and group values in force
-* `pq_reports`  complication reports with their episode and group values
+* `pq_reports`  complication reports with their episode, group values and event
+  (reports of one code chained within `event_merge_days` are one event)
+* `pq_procedures` surgical procedures with their outcome windows (sql/09_procedures.sql)
 
 Every figure of the product is computed from these tables, so the CLI, the
 dashboard and the report cannot drift apart.
@@ -16,7 +18,8 @@ Ingest stores these tables for the data's end and the default configuration
 (`build_cache`). The same cut-off reads them as they are; an earlier cut-off (a
 monthly report) reuses every row a later visit cannot change and computes only the
 fills still open then and the pump-days of its month (`_compute` with reuse,
-sql/reuse.sql); any other configuration computes everything.
+sql/reuse.sql; the procedures, a small table, are computed in full); any other
+configuration computes everything.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import pandas as pd
 
 from analytics.config import DEFAULT, Config
 from analytics.errors import PumpqiError
+from analytics.vocabulary import OUTCOME_WINDOWS
 
 STAGES: tuple[str, ...] = (
     "01_visits",
@@ -41,6 +45,7 @@ STAGES: tuple[str, ...] = (
     "06_refills",
     "07_exposure",
     "08_reports",
+    "09_procedures",
 )
 _PARAM = re.compile(r"\$([a-z_]+)")
 
@@ -103,7 +108,16 @@ def _register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             "alarm_ml": list(config.model_alarm_ml.values()),
         }
     )
-    for name, frame in (("cfg_caps", caps), ("cfg_model_alarm", alarms)):
+    # the surgical outcome windows (vocabulary): one row per window and code
+    windows = pd.DataFrame(
+        [(w.id, code, w.days) for w in OUTCOME_WINDOWS for code in w.codes],
+        columns=["window_id", "complication", "days"],
+    )
+    for name, frame in (
+        ("cfg_caps", caps),
+        ("cfg_model_alarm", alarms),
+        ("cfg_outcome_windows", windows),
+    ):
         con.register(f"{name}_frame", frame)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
         con.unregister(f"{name}_frame")
@@ -118,20 +132,27 @@ ENGINE_TABLES: tuple[str, ...] = (
     "pq_refills",
     "pq_exposure",
     "pq_reports",
+    "pq_procedures",
 )
 INTERMEDIATE_TABLES: tuple[str, ...] = ("pq_fill_segments", "pq_fill_volume", "pq_fill_base")
 """Needed only to compute pq_refills: dropped once it is built, so that the later stages
 have the memory (DuckDB spills to disk beyond its limit)."""
-CACHED_TABLES: tuple[str, ...] = ("pq_episodes", "pq_refills", "pq_exposure", "pq_reports")
+CACHED_TABLES: tuple[str, ...] = (
+    "pq_episodes",
+    "pq_refills",
+    "pq_exposure",
+    "pq_reports",
+    "pq_procedures",
+)
 """What ingest stores for the data's end (pq_visits is then engine_visits itself, and
 the fill intermediates are needed only to compute pq_refills)."""
-FILTERED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure", "pq_reports")
+FILTERED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure", "pq_reports", "pq_procedures")
 """Tables the dashboard narrows to a filter (analytics.figures, via `narrow`)."""
 CACHE_PREFIX = "engine_cache_"
 CACHE_KEY = "engine_cache_key"
 
 
-ENGINE_VERSION = 3
+ENGINE_VERSION = 4
 """Raised whenever the engine tables change shape or meaning: stored tables of another
 version are never read (they are computed afresh until the next ingest or upgrade)."""
 
@@ -228,6 +249,7 @@ def _values(as_of: dt.date, config: Config, exposure_from: dt.date) -> dict[str,
         "default_alarm": config.default_alarm_ml,
         "default_cap": config.default_cap_days,
         "zico_first_cap": config.ziconotide_first_fill_cap_days,
+        "event_merge": config.event_merge_days,
         "exposure_from": exposure_from,
     }
 

@@ -82,9 +82,11 @@ def complications_page(
     chart = monthly_chart(
         metrics, COMPLICATIONS, base.notes, base.metrics if filters.sharing else None
     )
-    cats = rates_by_category(con, as_of, None, period, 0.95, config).drop(columns=["group"])
-    codes = rates_by_category(con, as_of, None, period, 0.95, config, codes=True)
-    codes = codes.drop(columns=["group"]).sort_values(
+    extra = ["group", "events", "count_unit"]  # per report until the page says which
+    cats = rates_by_category(con, as_of, None, period, 0.95, config, per="report")
+    cats = cats.drop(columns=extra)
+    codes = rates_by_category(con, as_of, None, period, 0.95, config, codes=True, per="report")
+    codes = codes.drop(columns=extra).sort_values(
         ["reports", "complication"], ascending=[False, True]
     )
     serious = serious_events(con, as_of, period, config)
@@ -119,7 +121,9 @@ def complications_page(
 def _group_table(
     con: duckdb.DuckDBPyConnection, base: PageBase, filters: Filters, config: Config, by: str
 ) -> pd.DataFrame:
-    m = monthly_metrics(con, base.as_of, by, filters.month_from, filters.month_to, config)
+    m = monthly_metrics(
+        con, base.as_of, by, filters.month_from, filters.month_to, config, per="report"
+    )
     g = m.groupby("group", as_index=False)[["complications", "pump_days"]].sum()
     g = g[g["pump_days"] > 0].reset_index(drop=True)
     rate, lo, hi = complication_rate(g["complications"], g["pump_days"])

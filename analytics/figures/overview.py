@@ -75,7 +75,9 @@ def page_base(
 ) -> tuple[PageBase, pd.DataFrame]:
     """Filter the engine tables; return the page base and the unsuppressed metrics."""
     as_of = apply_filters(con, filters, config)
-    metrics = monthly_metrics(con, as_of, None, filters.month_from, filters.month_to, config)
+    metrics = monthly_metrics(
+        con, as_of, None, filters.month_from, filters.month_to, config, per="report"
+    )
     notes = tuple(list_annotations(con))
     message = None
     if metrics.empty or (metrics["pump_days"].sum() == 0 and metrics["fills"].sum() == 0):

@@ -31,6 +31,7 @@ from analytics.engine.metrics import (
     monthly_metrics,
     on_time_rate,
     refill_error_rate,
+    refill_error_rate_per_10000,
 )
 from analytics.engine.refills import refills, status_counts, worklist
 from analytics.engine.tables import data_end, prepare
@@ -133,6 +134,9 @@ def _totals(history: pd.DataFrame, month: ReportMonth) -> pd.DataFrame:
     row["on_time_rate"] = on_time_rate(row["on_time"], row["refills_due"])
     rate, lo, hi = complication_rate(row["complications"], row["pump_days"])
     row["complication_rate_per_1000"], row["rate_ci_low"], row["rate_ci_high"] = rate, lo, hi
+    row["refill_error_rate_per_10000"] = refill_error_rate_per_10000(
+        row["refill_errors"], row["percutaneous_refills"]
+    )
     row["refill_error_rate_per_100"] = refill_error_rate(row["refill_errors"], row["fills"])
     return row
 
@@ -150,8 +154,12 @@ def _complication_tables(
     for codes in (False, True):
         key = ["complication", "category"] if codes else ["category"]
         cols = [*key, "reports", "serious", "rate_per_1000", "ci_low", "ci_high"]
-        now = rates_by_category(con, month.as_of, None, this, config=config, codes=codes)[cols]
-        past = rates_by_category(con, month.as_of, None, year, config=config, codes=codes)
+        now = rates_by_category(
+            con, month.as_of, None, this, config=config, codes=codes, per="report"
+        )[cols]
+        past = rates_by_category(
+            con, month.as_of, None, year, config=config, codes=codes, per="report"
+        )
         past = past[[*key, "reports", "rate_per_1000"]].rename(
             columns={"reports": "reports_12m", "rate_per_1000": "rate_per_1000_12m"}
         )
@@ -189,7 +197,7 @@ def gather(
     end = check_month(con, month)
     as_of = prepare(con, month.as_of, config)
     first, _ = month.window(CHART_MONTHS)
-    history = monthly_metrics(con, as_of, None, first, month.month, config)
+    history = monthly_metrics(con, as_of, None, first, month.month, config, per="report")
     _require_data(history, month)
     totals = _totals(history, month)
     this, year = Period(month.month, month.month), Period(*month.window(AVERAGE_MONTHS))
@@ -203,7 +211,7 @@ def gather(
     notes = tuple(a for a in list_annotations(con) if a.change_date <= as_of)
     outside = outside_episode_reports(con, as_of, this, config)
     missed, serious = missed_fills(fills, month), serious_events(con, as_of, this, config)
-    by_site = monthly_metrics(con, as_of, "site", month.month, month.month, config)
+    by_site = monthly_metrics(con, as_of, "site", month.month, month.month, config, per="report")
     quality = refill_quality(con, as_of, "site", this, config)
     return Content(
         meta=meta,
