@@ -185,6 +185,9 @@ def test_sql_windows_and_procedure_types_are_the_vocabulary() -> None:
     for w in OUTCOME_WINDOWS:
         for suffix in ("", "_report_id", "_date", "_end", "_open"):
             assert f"AS {w.id}{suffix}\n" in sql or f"AS {w.id}{suffix}," in sql
+    reuse = resources.files("analytics.engine").joinpath("sql/reuse.sql").read_text("utf-8")
+    narrowed = set(re.findall(r"AS ([a-z0-9_]+?)_open\b", reuse))
+    assert narrowed == {w.id for w in OUTCOME_WINDOWS}, "reuse.sql narrows every window"
     types = re.search(r"visit_type IN \(([^)]*)\)", sql)
     assert types and tuple(re.findall(r"'(\w+)'", types.group(1))) == PROCEDURE_TYPES
 
@@ -228,3 +231,35 @@ def test_cli_surgical(tmp_path) -> None:
         assert r.exit_code == 2 and words in r.stderr
     r = run(main, [*base, "--codes"])
     assert r.exit_code == 2 and "do not apply" in r.stderr
+
+
+def test_earlier_cut_off_sees_only_what_was_known_then() -> None:
+    """Data to 2024-12-31; cut-off 2024-02-10 (the stored procedures narrowed, as for a
+    monthly report). a: implant 01-01, infection_deep on 02-20 (after the cut-off: not
+    known) and a seroma on 01-20 (known): 30-day window closed with an outcome, 90-day
+    window open without one. b: implant 03-01, after the cut-off: not there. The same
+    figures computed in full (another configuration) agree."""
+    from dataclasses import replace
+
+    from analytics.config import DEFAULT
+
+    vis = [
+        implant("a", "2024-01-01", **BASE),
+        implant("b", "2024-03-01", **BASE),
+        visit("b", "2024-12-31", "follow_up"),
+    ]
+    reports = [
+        report("late", "a", "2024-02-20", "infection_deep"),
+        report("s", "a", "2024-01-20", "seroma"),
+    ]
+    cut = D("2024-02-10")
+    with engine_db(vis, reports) as con:
+        narrowed = procedure_list(con, cut)
+        full = procedure_list(con, cut, config=replace(DEFAULT, worklist_days=99))
+        now = procedure_list(con).set_index("patient_id")
+    assert narrowed.patient_id.tolist() == ["a"]
+    a = narrowed.iloc[0]
+    assert (a[SUP], a[f"{SUP}_report_id"], a[f"{SUP}_open"]) == (True, "s", False)
+    assert (a[DEEP], a[f"{DEEP}_report_id"], a[f"{DEEP}_open"]) == (False, None, True)
+    pd.testing.assert_frame_equal(narrowed, full)
+    assert now.loc["a", f"{DEEP}_report_id"] == "late"  # at the data's end it is known

@@ -18,8 +18,8 @@ Ingest stores these tables for the data's end and the default configuration
 (`build_cache`). The same cut-off reads them as they are; an earlier cut-off (a
 monthly report) reuses every row a later visit cannot change and computes only the
 fills still open then and the pump-days of its month (`_compute` with reuse,
-sql/reuse.sql; the procedures, a small table, are computed in full); any other
-configuration computes everything.
+sql/reuse.sql; the reports and procedures are the stored ones as known then); any
+other configuration computes everything.
 """
 
 from __future__ import annotations
@@ -282,8 +282,8 @@ def _compute(
             # every visit is known by as_of: pq_visits is the visit order itself, uncopied
             con.execute(f"CREATE TEMP VIEW pq_visits AS SELECT * FROM {source}")
             continue
-        if reuse and name == "08_reports":
-            continue  # stored reports, filtered to as_of (reuse.sql)
+        if reuse and name in ("08_reports", "09_procedures"):
+            continue  # stored reports and procedures, as known at as_of (reuse.sql)
         sql = stage_sql(name).replace("{visit_order}", source)
         sql = sql.replace("{open_fills_only}", OPEN_FILLS_ONLY if reuse else "")
         stored = [t for t in CACHED_TABLES if f"TEMP TABLE {t} AS" in sql] if store else []

@@ -12,16 +12,19 @@
 -- over the reports after it.
 -- A window still open at $as_of (procedure date + days > as_of) is flagged: such
 -- procedures are counted apart, never in a rate.
--- Small (a few rows per patient): computed in full for every cut-off, never reused.
+-- For an earlier cut-off the stored rows are narrowed instead (reuse.sql).
 -- The window ids below are the vocabulary's OUTCOME_WINDOWS (tests/test_surgical.py).
 CREATE OR REPLACE TEMP TABLE pq_procedures AS
 WITH procs AS (
-    SELECT patient_id, episode_id, visit_id AS procedure_visit_id, visit_date AS procedure_date,
-           visit_type AS procedure_type, site, clinician_if AS clinician, drug_if AS drug,
-           pump_model_if AS pump_model, indication_if AS indication
+    -- the day's last procedure visit of each patient (one pass, no self-join)
+    SELECT unnest(arg_max({'patient_id': patient_id, 'episode_id': episode_id,
+                           'procedure_visit_id': visit_id, 'procedure_date': visit_date,
+                           'procedure_type': visit_type, 'site': site, 'clinician': clinician_if,
+                           'drug': drug_if, 'pump_model': pump_model_if,
+                           'indication': indication_if}, seq))
     FROM pq_visits
     WHERE in_ep AND visit_type IN ('implant', 'replacement', 'revision')
-    QUALIFY row_number() OVER (PARTITION BY pid, visit_date ORDER BY seq DESC) = 1
+    GROUP BY pid, visit_date
 ),
 windows AS (
     SELECT window_id, CAST(max(days) AS INTEGER) AS days FROM cfg_outcome_windows GROUP BY window_id
@@ -32,11 +35,14 @@ outcome_reports AS (
     WHERE c.report_date <= CAST($as_of AS DATE)
 ),
 attributed AS (
-    SELECT p.patient_id, p.procedure_date, r.window_id,
+    -- the latest procedure whose window covers the report (when any covers it, the
+    -- latest procedure on or before the report does: it is the nearest)
+    SELECT r.patient_id, max(p.procedure_date) AS procedure_date, r.window_id,
            {'d': r.report_date, 'id': r.report_id} AS report
     FROM outcome_reports r
-    ASOF JOIN procs p ON p.patient_id = r.patient_id AND r.report_date >= p.procedure_date
-    WHERE r.report_date - p.procedure_date <= r.days
+    JOIN procs p ON p.patient_id = r.patient_id AND p.procedure_date <= r.report_date
+     AND r.report_date - p.procedure_date <= r.days
+    GROUP BY r.patient_id, r.window_id, r.report_date, r.report_id
 ),
 outcomes AS (
     -- the first attributed report of each window (date, then report id)
