@@ -25,6 +25,7 @@ from analytics.cli.common import (
     parse_date,
     suppress_option,
 )
+from analytics.vocabulary import COUNT_UNITS, DEFAULT_COUNT_UNIT
 
 __all__ = ["main"]
 
@@ -136,8 +137,8 @@ def refills(
 @group_period_options
 @click.option(
     "--per",
-    type=click.Choice(["event", "report"]),
-    default="event",
+    type=click.Choice(list(COUNT_UNITS)),
+    default=DEFAULT_COUNT_UNIT,
     show_default=True,
     help="Count complication events or every report (column count_unit).",
 )
