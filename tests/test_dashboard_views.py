@@ -64,7 +64,7 @@ def test_two_filters_and_bound_values(demo_db: Path) -> None:
 def test_overview_tiles_are_the_metrics_of_the_month(demo_db: Path) -> None:
     with reader(demo_db) as con:
         data = overview(con, Filters())
-        m = monthly_metrics(con, None).set_index("month")
+        m = monthly_metrics(con, None, per="report").set_index("month")  # the page's unit
     row = m.loc[data.month]
     tiles = {k.key: k for k in data.kpis}
     assert tiles["on_time_rate"].raw == pytest.approx(row["on_time_rate"])
