@@ -197,7 +197,7 @@ MEASURES: tuple[Measure, ...] = (
     ),
     Measure(
         "complication_rate_per_1000",
-        "Complication reports per 1,000 pump-days",
+        "Complications per 1,000 pump-days",
         "Complication rate",
         "complications",
         "pump_days",
@@ -205,23 +205,27 @@ MEASURES: tuple[Measure, ...] = (
         "per 1,000 pump-days",
         "u",
         False,
-        "Reports inside a therapy episode per 1,000 days of pump therapy, with an exact "
-        "Poisson interval.",
-        y_title="reports per 1,000 pump-days",
+        "Complications (events: repeat reports of one complication chained within the merge "
+        "window count once) inside a therapy episode per 1,000 days of pump therapy, with "
+        "an exact Poisson interval.",
+        y_title="complications per 1,000 pump-days",
         value_format="{:.2f}",
     ),
     Measure(
-        "refill_error_rate_per_100",
-        "Refill errors per 100 fills",
+        "refill_error_rate_per_10000",
+        "Refill errors per 10,000 percutaneous refills",
         "Refill errors",
         "refill_errors",
-        "fills",
-        100.0,
-        "per 100 fills",
-        "u",
+        "percutaneous_refills",
+        10000.0,
+        "per 10,000 refills",
+        # drawn as a g-chart of refills between errors (refills_between_errors) once the
+        # spc module has chart "g"; a monthly rate of rare errors is nearly always 0
+        None,
         False,
-        "Pocket fills, programming errors and overfills reported, per 100 fills in the month.",
-        y_title="refill errors per 100 fills",
+        "Pocket fills, programming errors and overfills reported, per 10,000 percutaneous "
+        "refills (refill visits; the first fill of an implant or replacement is surgical).",
+        y_title="refill errors per 10,000 refills",
         value_format="{:.1f}",
     ),
     Measure(
@@ -304,6 +308,57 @@ CODES: tuple[Code, ...] = (
     Code("other", "other", "other"),
 )
 CODE: dict[str, Code] = {c.id: c for c in CODES}
+
+# --- counting complications: events or reports ---------------------------------------
+
+COUNT_UNITS: dict[str, str] = {
+    "event": "complication events (reports of one code chained within the merge window)",
+    "report": "complication reports",
+}
+"""What a complication count counts (the `count_unit` column): per event by default."""
+DEFAULT_COUNT_UNIT = "event"
+
+# --- procedure-anchored surgical outcomes ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutcomeWindow:
+    """An outcome window after a procedure (day 0 = the procedure, both ends counted).
+
+    id: the `outcome_window` value and the prefix of its columns in the engine's
+    procedures table (sql/09_procedures.sql names them; a test ties the two).
+    """
+
+    id: str
+    label: str
+    days: int
+    codes: tuple[str, ...]
+
+
+PROCEDURE_TYPES: tuple[str, ...] = ("implant", "replacement", "revision")
+"""Visit types that are surgical procedures (the denominator of the surgical outcomes)."""
+OUTCOME_WINDOWS: tuple[OutcomeWindow, ...] = (
+    OutcomeWindow(
+        "superficial_30d",
+        "infection or wound, 30 days",
+        30,
+        ("infection_superficial", *(c.id for c in CODES if c.category == "wound")),
+    ),
+    OutcomeWindow(
+        "deep_90d", "deep infection or meningitis, 90 days", 90, ("infection_deep", "meningitis")
+    ),
+)
+OUTCOME_WINDOW: dict[str, OutcomeWindow] = {w.id: w for w in OUTCOME_WINDOWS}
+SURGICAL_BY_IDS: tuple[str, ...] = (
+    "site",
+    "clinician",
+    "procedure_type",
+    "drug",
+    "pump_model",
+    "indication",
+)
+"""Groupings of the surgical outcomes (`complications --surgical --by`)."""
+SURGICAL_PERIODS: tuple[str, ...] = ("month", "quarter", "all")
 COMPLICATION_CATEGORIES: dict[str, str] = {c.id: c.category for c in CODES}
 """code -> category (the contract's taxonomy)."""
 REFILL_ERROR_CATEGORY = "refill error"
@@ -388,6 +443,8 @@ WORDS: dict[str, Mapping[str, str]] = {
     "visit_type": VISIT_TYPE_LABELS,
     "indication": INDICATION_LABELS,
     "due_source": DUE_SOURCE_LABELS,
+    "count_unit": {"event": "events", "report": "reports"},
+    "outcome_window": {w.id: w.label for w in OUTCOME_WINDOWS},
 }
 """Every coded value's readable words, by the column (or kind) that holds it."""
 

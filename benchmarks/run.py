@@ -10,8 +10,11 @@ reused. Prints one table (rows = step, columns = scale: seconds / peak MB), writ
 as CSV under benchmarks/results/, and flags any step whose cost grows faster than
 linearly between scales. Targets (2 cores, 24 GB) at 10M visits: ingest <= 60 s,
 refills + metrics <= 8 s, dashboard page functions <= 2 s, report <= 30 s,
-survival (pump periods and the curves) <= 2 s, peak memory <= 6 GB; ingest of 1M
-visits <= 10 s and <= 2 GB.
+survival (pump periods and the curves) <= 2 s, surgical outcomes <= 2 s (and their
+engine stage alone, as ingest computes it), peak memory <= 6 GB; ingest of 1M visits
+<= 10 s and <= 2 GB.
+
+    uv run python benchmarks/run.py --scale 1m --step surgical --step procedures-stage
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ STEPS: tuple[str, ...] = (
     "metrics",
     "refills+metrics",
     "complications",
+    "surgical",
+    "procedures-stage",
     "spc",
     "survival",
     "page:overview",
@@ -129,6 +134,29 @@ def _complications(con: object) -> int:
     return n
 
 
+def _surgical(con: object) -> int:
+    """Surgical outcomes from the stored procedures: by site and quarter, by clinician over
+    all, and by month (the table, the funnel's input, the p-chart's input)."""
+    from analytics.engine.surgical import surgical_outcomes
+
+    n = len(surgical_outcomes(con, by="site", period="quarter"))  # type: ignore[arg-type]
+    n += len(surgical_outcomes(con, by="clinician", period="all"))  # type: ignore[arg-type]
+    return n + len(surgical_outcomes(con))  # type: ignore[arg-type]
+
+
+def _procedures_stage(con: object) -> int:
+    """The procedures stage (sql/09_procedures.sql) alone, as ingest (and any non-default
+    configuration) computes it; an earlier cut-off narrows the stored rows instead."""
+    from analytics.config import DEFAULT
+    from analytics.engine import tables
+
+    as_of = tables.prepare(con)  # type: ignore[arg-type]
+    tables._register_config(con, DEFAULT)  # type: ignore[arg-type]
+    sql = tables.stage_sql("09_procedures").replace("pq_procedures", "pq_procedures_bench")
+    con.execute(sql, {"as_of": as_of})  # type: ignore[attr-defined]
+    return int(con.execute("SELECT count(*) FROM pq_procedures_bench").fetchall()[0][0])  # type: ignore[attr-defined]
+
+
 def _spc(con: object) -> int:
     from analytics.engine.metrics import monthly_metrics
     from analytics.spc import qic
@@ -192,6 +220,8 @@ CHILD_STEPS: dict[str, Callable[[str], dict[str, object]]] = {
     "metrics": _with_reader(_metrics),
     "refills+metrics": _with_reader(_refills_metrics),
     "complications": _with_reader(_complications),
+    "surgical": _with_reader(_surgical),
+    "procedures-stage": _with_reader(_procedures_stage),
     "spc": _with_reader(_spc),
     "survival": _with_reader(_survival),
     "page:overview": _with_reader(_page("overview")),
@@ -283,6 +313,9 @@ def main() -> None:
     )
     parser.add_argument("--child", choices=list(CHILD_STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--fresh", action="store_true", help="regenerate the cached data")
+    parser.add_argument(
+        "--step", action="append", choices=list(STEPS), help="repeatable; default every step"
+    )
     args = parser.parse_args()
     scales = args.scale or ["100k", "1m"]
     if args.child:
@@ -292,7 +325,7 @@ def main() -> None:
     for scale in scales:
         if args.fresh:
             shutil.rmtree(data_dir(scale), ignore_errors=True)
-        for step in STEPS:
+        for step in args.step or STEPS:
             if step == "synth" and (data_dir(scale) / "visits.csv").exists():
                 results[(step, scale)] = (
                     run_child(step, scale) if args.fresh else {"note": "cached"}
@@ -322,13 +355,15 @@ def fmt(r: dict[str, object]) -> str:
 def print_table(results: dict[tuple[str, str], dict[str, object]], scales: list[str]) -> None:
     import csv
 
+    steps = [step for step in STEPS if any((step, s) in results for s in scales)]
+
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
     path = out_dir / f"bench-{dt.datetime.now():%Y%m%d-%H%M%S}.csv"
     with path.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["step", *[f"{s}_wall_s" for s in scales], *[f"{s}_rss_mb" for s in scales]])
-        for step in STEPS:
+        for step in steps:
             w.writerow(
                 [
                     step,
@@ -336,9 +371,9 @@ def print_table(results: dict[tuple[str, str], dict[str, object]], scales: list[
                     *[results.get((step, s), {}).get("rss_mb", "") for s in scales],
                 ]
             )
-    width = max(len(s) for s in STEPS) + 2
+    width = max(len(s) for s in steps) + 2
     print(f"{'step':<{width}}" + "".join(f"{s:>22}" for s in scales))
-    for step in STEPS:
+    for step in steps:
         print(
             f"{step:<{width}}" + "".join(f"{fmt(results.get((step, s), {})):>22}" for s in scales)
         )

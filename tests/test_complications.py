@@ -165,10 +165,12 @@ def test_category_and_code_counts_sum_to_the_total(codes, days) -> None:
         for i, (c, d) in enumerate(zip(codes, days, strict=False))
     ]
     with engine_db(vis, reports) as con:
-        total = int(monthly_metrics(con, D("2024-07-31")).complications.sum())
+        total = int(monthly_metrics(con, D("2024-07-31"), per="report").complications.sum())
+        events = int(monthly_metrics(con, D("2024-07-31")).complications.sum())
         cats = comp.rates_by_category(con, D("2024-07-31"))
         per_code = comp.rates_by_category(con, D("2024-07-31"), by="site", codes=True)
     assert int(cats.reports.sum()) == total == int(per_code.reports.sum())
+    assert int(cats.events.sum()) == events == int(per_code.events.sum()) <= total
     assert ((cats.ci_low <= cats.rate_per_1000) & (cats.rate_per_1000 <= cats.ci_high)).all()
 
 
@@ -189,6 +191,7 @@ def test_cli_complications(tmp_path) -> None:
     assert r.exit_code == 0, r.output
     assert (
         r.stdout.splitlines()[0]
-        == "group,complication,category,reports,serious,pump_days,rate_per_1000,ci_low,ci_high"
+        == "group,complication,category,events,reports,serious,pump_days,count_unit,"
+        "rate_per_1000,ci_low,ci_high"
     )
     assert "0 report(s) outside" in r.stderr

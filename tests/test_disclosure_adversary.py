@@ -215,8 +215,6 @@ def read_quarter(k: Knowledge, cut, quarter: str) -> None:
             [(*q, "severity", s, c) for s in sev["severity"][:-1]],
         )
     read_table(k, com.outside, (*q, "outside"), "context")
-    k.sum((*q, "severity", "All reports", "reports"),
-          [(*q, "all", "all", "complications"), *((*q, "outside", x, "reports") for x in com.outside.frame["context"])])  # fmt: skip
     k.see((*q, "serious"), com.serious_count)
     k.sum((*q, "serious"), [(*q, "severity", "All reports", "serious")])
     k.see((*q, "early"), ref.early_count)

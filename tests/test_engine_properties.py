@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.engine.metrics import monthly_metrics
+from analytics.engine.refill_errors import refills_between_errors
 from analytics.engine.refills import STATUSES, episodes, refills
+from analytics.engine.surgical import procedure_list, surgical_outcomes
 from tests.engine_helpers import engine_db
 
 TYPES = [
@@ -25,6 +27,7 @@ TYPES = [
     "discharge",
     "trial",
     "unscheduled",
+    "revision",
 ]
 START = dt.date(2023, 1, 1)
 
@@ -139,7 +142,10 @@ def test_stored_figures_equal_computed_figures(log) -> None:
             monthly_metrics(
                 con, by="drug", month_from="2023-03", month_to="2024-02", config=config
             ),
+            monthly_metrics(con, by="site", config=config, per="report"),
             episodes(con, config=config),
+            surgical_outcomes(con, by="site", period="quarter", config=config),
+            procedure_list(con, config=config),
         )
 
     with engine_db(log) as con:
@@ -161,7 +167,7 @@ def reports_for(draw: st.DrawFn, log: list[dict[str, object]]) -> list[dict[str,
                 "patient_id": draw(st.sampled_from(patients)),
                 "report_date": (START + dt.timedelta(days=draw(st.integers(0, 900)))).isoformat(),
                 "complication": draw(
-                    st.sampled_from(["infection_deep", "pocket_fill", "granuloma"])
+                    st.sampled_from(["infection_deep", "pocket_fill", "granuloma", "seroma"])
                 ),
                 "serious": draw(st.sampled_from(["true", "false", ""])),
             }
@@ -194,6 +200,11 @@ def test_earlier_cut_off_from_stored_figures_equals_computing(data, log, as_of_o
             rates_by_category(con, as_of, "site", config=config, codes=True),
             serious_events(con, as_of, config=config),
             worklist(con, as_of, None, config),
+            monthly_metrics(con, as_of, config=config, per="report"),
+            rates_by_category(con, as_of, config=config, per="report"),
+            surgical_outcomes(con, as_of, "site", "month", config=config),
+            procedure_list(con, as_of, config=config),
+            refills_between_errors(con, as_of, "site", config=config),
         )
 
     with engine_db(log, reports) as con:

@@ -77,6 +77,7 @@ def test_workbook_numbers_equal_monthly_metrics(files: ReportFiles, db: Path) ->
         r[0]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)
     }
     with reader(db) as con:
+        # the pack counts complications per event, as the CLI does by default (count_unit)
         expected = monthly_metrics(con, dt.date(2026, 6, 30), None, MONTH, MONTH).iloc[0]
     got = rows[MONTH]
     for col, value in expected.items():

@@ -85,3 +85,21 @@ def test_measures_are_unique_and_chartable() -> None:
         assert m.denominator is None or m.denominator in COUNT_COLUMNS
         if m.chart is not None:
             assert m.denominator is not None and m.y_title
+
+
+def test_complication_units_windows_and_surgical_groupings_are_the_cli_choices() -> None:
+    from analytics.engine.surgical import SURGICAL_GROUPS
+    from analytics.vocabulary import COUNT_UNITS, OUTCOME_WINDOWS, SURGICAL_BY_IDS
+
+    def choices(command: str, name: str) -> tuple[str, ...]:
+        param = next(p for p in main.commands[command].params if p.name == name)
+        assert isinstance(param.type, click.Choice)
+        return tuple(param.type.choices)
+
+    assert choices("metrics", "per") == choices("complications", "per") == tuple(COUNT_UNITS)
+    assert set(choices("complications", "by")) == {*BY_IDS, *SURGICAL_BY_IDS}
+    assert set(SURGICAL_GROUPS) == {"all", *SURGICAL_BY_IDS}
+    assert set(WORDS["outcome_window"]) == {w.id for w in OUTCOME_WINDOWS}
+    codes = {c.id for c in CODES}
+    for w in OUTCOME_WINDOWS:
+        assert set(w.codes) <= codes and w.days > 0

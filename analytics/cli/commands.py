@@ -25,6 +25,7 @@ from analytics.cli.common import (
     parse_date,
     suppress_option,
 )
+from analytics.vocabulary import COUNT_UNITS, DEFAULT_COUNT_UNIT
 
 __all__ = ["main"]
 
@@ -134,6 +135,13 @@ def refills(
 @as_of_option
 @config_option
 @group_period_options
+@click.option(
+    "--per",
+    type=click.Choice(list(COUNT_UNITS)),
+    default=DEFAULT_COUNT_UNIT,
+    show_default=True,
+    help="Count complication events or every report (column count_unit).",
+)
 @suppress_option
 @output_options
 @friendly
@@ -145,11 +153,22 @@ def metrics(
     month_from: str | None,
     month_to: str | None,
     level: float,
+    per: str,
     suppress_below: int | None,
     fmt: str,
     out: str | None,
 ) -> None:
     """One row per month (and group): exposure, refill timeliness, complication rates.
+
+    complications and complication_rate_per_1000 count events by default: reports of one
+    patient and code within event_merge_days (see `pumpqi config`) of the previous report
+    of that code are one event, counted in the month and group of its first report;
+    --per report counts every report. The column count_unit says which.
+
+    refill_errors counts reports (each error is its own); refill_error_rate_per_10000 is
+    per 10,000 percutaneous refills (refill visits; the first fill of an implant or
+    replacement is surgical). refill_error_rate_per_100 (per 100 fills of any kind) is
+    deprecated and will be removed in the next release.
 
     Example: pumpqi metrics --db pumps.duckdb --by site --from 2026-01 --to 2026-10
     """
@@ -161,13 +180,10 @@ def metrics(
     config = load_config(config_file)
     totals = None
     with reader(db) as con:
-        df = monthly_metrics(
-            con, parse_date(as_of, "--as-of"), by, month_from, month_to, config, level
-        )
+        day = parse_date(as_of, "--as-of")
+        df = monthly_metrics(con, day, by, month_from, month_to, config, level, per=per)
         if suppress_below and by:
-            totals = monthly_metrics(
-                con, parse_date(as_of, "--as-of"), None, month_from, month_to, config, level
-            )
+            totals = monthly_metrics(con, day, None, month_from, month_to, config, level, per=per)
     if suppress_below:
         from analytics.figures.disclosure import METRICS_RULES, suppress_groups, suppress_table
 
@@ -175,66 +191,6 @@ def metrics(
             df = suppress_groups(df, METRICS_RULES, suppress_below, totals, partition=("month",))
         else:
             df = suppress_table(df, METRICS_RULES, suppress_below)
-    print_table(df, fmt, out)
-
-
-@main.command()
-@db_option
-@as_of_option
-@config_option
-@group_period_options
-@click.option(
-    "--codes", is_flag=True, help="One row per complication code instead of per category."
-)
-@suppress_option
-@output_options
-@friendly
-def complications(
-    db: str,
-    as_of: str | None,
-    config_file: str | None,
-    by: str | None,
-    month_from: str | None,
-    month_to: str | None,
-    codes: bool,
-    level: float,
-    suppress_below: int | None,
-    fmt: str,
-    out: str | None,
-) -> None:
-    """Complication reports per 1,000 pump-days by category (or code), with exact intervals.
-
-    Reports outside any therapy episode (trials, after explant) are not in these rates;
-    their count is printed on stderr.
-
-    Example: pumpqi complications --db pumps.duckdb --by site --from 2026-01 --to 2026-10
-    """
-    from analytics.config import load_config
-    from analytics.engine.complications import Period, outside_episode_reports, rates_by_category
-    from analytics.output import print_table
-    from analytics.store import reader
-
-    config = load_config(config_file)
-    period = Period(month_from, month_to)
-    totals = None
-    with reader(db) as con:
-        day = parse_date(as_of, "--as-of")
-        df = rates_by_category(con, day, by, period, level, config, codes=codes)
-        outside = outside_episode_reports(con, day, period, config)
-        if suppress_below and by:
-            totals = rates_by_category(con, day, None, period, level, config, codes=codes)
-    n_outside: int | str = len(outside)
-    if suppress_below:
-        from analytics.figures.disclosure import COMPLICATION_RULES, suppress_groups, suppress_table
-
-        if by:  # the all-groups table is public too: protect groups against subtraction
-            key = "complication" if codes else "category"
-            df = suppress_groups(df, COMPLICATION_RULES, suppress_below, totals, partition=(key,))
-        else:
-            df = suppress_table(df, COMPLICATION_RULES, suppress_below)
-        if 0 < len(outside) < suppress_below:
-            n_outside = f"<{suppress_below}"
-    click.echo(f"{n_outside} report(s) outside any therapy episode, not in these rates", err=True)
     print_table(df, fmt, out)
 
 
@@ -288,6 +244,7 @@ def _split(value: str) -> list[str]:
 
 # --- commands defined in their own modules ------------------------------------------
 def _register() -> None:
+    from analytics.cli.complications import complications
     from analytics.cli.dashboard import dashboard, demo
     from analytics.cli.deidentify import deidentify
     from analytics.cli.report import report
@@ -295,7 +252,17 @@ def _register() -> None:
     from analytics.cli.survival import survival
     from analytics.cli.synth import synth
 
-    for command in (synth, spc, annotate, annotations_command, deidentify, dashboard, demo, report):
+    for command in (
+        complications,
+        synth,
+        spc,
+        annotate,
+        annotations_command,
+        deidentify,
+        dashboard,
+        demo,
+        report,
+    ):
         main.add_command(command)
     main.add_command(survival)
 

@@ -142,24 +142,29 @@ def suppress_option(func: F) -> F:
 
 def group_period_options(func: F) -> F:
     """--by, --from, --to and --level, shared by the metrics and complications commands."""
-    func = click.option(
-        "--level",
-        type=click.FloatRange(0.5, 0.999),
-        default=0.95,
-        show_default=True,
-        help="Confidence level of the exact Poisson intervals.",
-    )(func)
-    func = click.option("--to", "month_to", default=None, metavar="YYYY-MM", help="Last month.")(
-        func
-    )
-    func = click.option(
-        "--from", "month_from", default=None, metavar="YYYY-MM", help="First month."
-    )(func)
+    func = period_level_options(func)
     return click.option(
         "--by",
         type=click.Choice(list(BY_IDS)),
         default=None,
         help="One row per group (and month).",
+    )(func)
+
+
+def period_level_options(func: F) -> F:
+    """--from, --to and --level."""
+    func = click.option(
+        "--level",
+        type=click.FloatRange(0.5, 0.999),
+        default=0.95,
+        show_default=True,
+        help="Confidence level of the exact intervals.",
+    )(func)
+    func = click.option("--to", "month_to", default=None, metavar="YYYY-MM", help="Last month.")(
+        func
+    )
+    return click.option(
+        "--from", "month_from", default=None, metavar="YYYY-MM", help="First month."
     )(func)
 
 

@@ -6,8 +6,10 @@ One SQL over the fact tables (engine/selection.py) returns long rows (period, co
 value); `per` makes the period a month (YYYY-MM), a calendar quarter (YYYYQn) or the
 whole range ('period'). Count names: a status (`pending`, `not_due`, `unknown`),
 `early`, `with_residuals`, `residual_flags`, `late|1-7 days` (status|bucket),
-`category|infection`, `code|meningitis`, `surgery|infection|within 30 days`,
-`severity|mild`, `serious|mild` (serious events of that severity), `outside|<context>`.
+`category|infection`, `code|meningitis`, `surgery|infection|within 30 days` (these three
+count complication events, by their first report, like the metrics table), `severity|mild`,
+`serious|mild` (reports, and serious reports, of that severity, in or outside episodes),
+`outside|<context>` (reports outside any episode).
 The relations between them (a category is the sum of its codes, ...) are in
 analytics/figures/cells.py.
 """
@@ -94,12 +96,14 @@ def _sql(per: Per) -> str:
     WHERE status IN ('late', 'missed', 'overdue') AND due_date BETWEEN $start AND $end
     GROUP BY ALL
     UNION ALL
-    SELECT {rep}, 'category|' || category, count(*) FROM reps WHERE in_episode GROUP BY ALL
+    SELECT {rep}, 'category|' || category, count(*) FROM reps
+    WHERE in_episode AND event_start GROUP BY ALL
     UNION ALL
-    SELECT {rep}, 'code|' || complication, count(*) FROM reps WHERE in_episode GROUP BY ALL
+    SELECT {rep}, 'code|' || complication, count(*) FROM reps
+    WHERE in_episode AND event_start GROUP BY ALL
     UNION ALL
     SELECT {rep}, 'surgery|' || category || '|' || {_surgery_bucket()}, count(*) FROM reps
-    WHERE in_episode GROUP BY ALL
+    WHERE in_episode AND event_start GROUP BY ALL
     UNION ALL
     SELECT {rep}, 'severity|' || coalesce(severity, 'unknown'), count(*) FROM reps GROUP BY ALL
     UNION ALL

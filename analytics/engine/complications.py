@@ -25,7 +25,7 @@ from analytics.engine.funnels import (
     with_dispersion,
 )
 from analytics.engine.intervals import garwood
-from analytics.engine.metrics import group_expr
+from analytics.engine.metrics import count_unit, group_expr
 from analytics.engine.selection import Selection, with_facts
 from analytics.engine.tables import prepare
 from analytics.errors import PumpqiError
@@ -101,14 +101,19 @@ def rates_by_category(
     config: Config = DEFAULT,
     codes: bool = False,
     selection: Selection = (),
+    per: str | None = None,
 ) -> pd.DataFrame:
-    """Reports per 1,000 pump-days per category (or code) and group over a period.
+    """Complications per 1,000 pump-days per category (or code) and group over a period.
 
-    Numerator: reports dated in the period inside a therapy episode, in the category.
-    Denominator: the group's pump-days in the period. Excluded: reports outside any
-    episode (see `outside_episode_reports`). Interval: exact Poisson (Garwood).
-    Every category of the taxonomy is listed, with zeros.
+    Numerator, by `per` (the `count_unit` column): events (default; reports of one code
+    chained within `event_merge_days`, counted in the period and group of their first
+    report) or reports dated in the period inside a therapy episode, in the category.
+    Both counts are listed (`events`, `reports`; `serious` counts reports). Denominator:
+    the group's pump-days in the period. Excluded: reports outside any episode (see
+    `outside_episode_reports`). Interval: exact Poisson (Garwood). Every category of the
+    taxonomy is listed, with zeros.
     """
+    unit = count_unit(per)
     as_of = prepare(con, as_of, config)
     start, end = period.bounds(as_of)
     g = group_expr(by)
@@ -128,11 +133,12 @@ def rates_by_category(
         WITH exposure AS ({_exposure_sql(g)}),
         counts AS (
             SELECT coalesce({g}, 'unknown') AS "group", {key} AS k, count(*) AS reports,
+                   count(*) FILTER (WHERE event_start) AS events,
                    count(*) FILTER (WHERE serious) AS serious
             FROM {{reports}} WHERE in_episode AND report_date BETWEEN $start AND $end GROUP BY ALL
         )
-        SELECT e."group", t.*, coalesce(c.reports, 0) AS reports, coalesce(c.serious, 0) AS serious,
-               e.pump_days
+        SELECT e."group", t.*, coalesce(c.events, 0) AS events, coalesce(c.reports, 0) AS reports,
+               coalesce(c.serious, 0) AS serious, e.pump_days
         FROM exposure e CROSS JOIN taxonomy_frame t
         LEFT JOIN counts c ON c."group" = e."group" AND c.k = t.{key}
         ORDER BY e."group", t.{key}
@@ -142,7 +148,9 @@ def rates_by_category(
     ).df()
     con.unregister("taxonomy_frame")
     df["pump_days"] = df["pump_days"].fillna(0).astype("int64")
-    return _with_rate(df, "reports", "pump_days", level)
+    df["events"] = df["events"].astype("int64")
+    df["count_unit"] = unit
+    return _with_rate(df, f"{unit}s", "pump_days", level)
 
 
 def outside_episode_reports(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import chi2
+from scipy.stats import beta, chi2
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -29,3 +29,28 @@ def garwood(
         lower = lo_k / tt * multiplier
         upper = hi_k / tt * multiplier
     return rate, lower, upper
+
+
+def clopper_pearson(
+    successes: npt.ArrayLike, trials: npt.ArrayLike, multiplier: float = 100.0, level: float = 0.95
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Proportion and exact binomial (Clopper-Pearson) interval: x / n x multiplier.
+
+    lower = Beta(alpha/2; x, n - x + 1), upper = Beta(1 - alpha/2; x + 1, n - x), each
+    multiplied; lower = 0 when x = 0 and upper = 1 (x multiplier) when x = n. NaN where n
+    is 0 or missing.
+    """
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    alpha = 1.0 - level
+    with np.errstate(divide="ignore", invalid="ignore"):
+        valid = np.isfinite(n) & (n > 0) & np.isfinite(x)
+        nn = np.where(valid, n, np.nan)
+        p = x / nn
+        a_lo, b_lo = np.maximum(x, 1e-300), np.maximum(nn - x + 1, 1e-300)
+        lower = np.where(x > 0, beta.ppf(alpha / 2, a_lo, b_lo), 0.0)
+        a_hi, b_hi = x + 1, np.maximum(nn - x, 1e-300)
+        upper = np.where(x < nn, beta.ppf(1 - alpha / 2, a_hi, b_hi), 1.0)
+        lower = np.where(valid, lower, np.nan)
+        upper = np.where(valid, upper, np.nan)
+    return p * multiplier, lower * multiplier, upper * multiplier

@@ -25,7 +25,7 @@ from analytics.engine.tables import (
     uses_stored_tables,
 )
 from analytics.errors import PumpqiError
-from analytics.vocabulary import DIMENSIONS, DUE_STATUS_IDS
+from analytics.vocabulary import COUNT_UNITS, DEFAULT_COUNT_UNIT, DIMENSIONS, DUE_STATUS_IDS
 
 GROUP_COLUMNS: dict[str, str] = {
     "all": "'all'",
@@ -41,8 +41,19 @@ COUNT_COLUMNS: tuple[str, ...] = (
     *DUE_STATUS_IDS,
     "complications",
     "refill_errors",
+    "percutaneous_refills",
 )
-"""The integer columns of the metrics table (counts, and pump-days)."""
+"""The integer columns of the metrics table (counts, and pump-days). `complications`
+counts events or reports (`count_unit`); `refill_errors` always counts reports."""
+
+STORED_COUNT_COLUMNS: tuple[str, ...] = (
+    *(c for c in COUNT_COLUMNS if c != "complications"),
+    "complication_events",
+    "complication_reports",
+)
+"""The counts stored per month and group: complications both per event and per report,
+so that either unit is answered at once."""
+UNIT_COLUMNS: dict[str, str] = {"event": "complication_events", "report": "complication_reports"}
 
 METRIC_COLUMNS: tuple[str, ...] = (
     "month",
@@ -54,10 +65,13 @@ METRIC_COLUMNS: tuple[str, ...] = (
     *DUE_STATUS_IDS,
     "on_time_rate",
     "complications",
+    "count_unit",
     "complication_rate_per_1000",
     "rate_ci_low",
     "rate_ci_high",
     "refill_errors",
+    "percutaneous_refills",
+    "refill_error_rate_per_10000",
     "refill_error_rate_per_100",
 )
 
@@ -76,7 +90,7 @@ exposure AS (
 ),
 fills AS (
     SELECT CAST(date_trunc('month', fill_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
-           count(*) AS fills
+           count(*) AS fills, count(*) FILTER (WHERE fill_type = 'refill') AS percutaneous_refills
     FROM {refills} WHERE fill_date BETWEEN $first AND $last_day GROUP BY ALL
 ),
 due AS (
@@ -89,7 +103,9 @@ due AS (
 ),
 reports AS (
     SELECT CAST(date_trunc('month', report_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
-           count(*) AS complications,
+           -- an event counts in the month (and group) of its first report only
+           count(*) FILTER (WHERE event_start) AS complication_events,
+           count(*) AS complication_reports,
            count(*) FILTER (WHERE category = 'refill error') AS refill_errors
     FROM {reports} WHERE in_episode AND report_date BETWEEN $first AND $last_day GROUP BY ALL
 ),
@@ -103,7 +119,10 @@ SELECT strftime(m.month_start, '%Y-%m') AS month, g.grp AS "group",
        coalesce(e.active_patients, 0) AS active_patients, coalesce(e.pump_days, 0) AS pump_days,
        coalesce(f.fills, 0) AS fills, coalesce(d.refills_due, 0) AS refills_due,
        {due_columns},
-       coalesce(r.complications, 0) AS complications, coalesce(r.refill_errors, 0) AS refill_errors
+       coalesce(r.refill_errors, 0) AS refill_errors,
+       coalesce(f.percutaneous_refills, 0) AS percutaneous_refills,
+       coalesce(r.complication_events, 0) AS complication_events,
+       coalesce(r.complication_reports, 0) AS complication_reports
 FROM months m CROSS JOIN groups g
 LEFT JOIN exposure e ON e.month_start = m.month_start AND e.grp = g.grp
 LEFT JOIN fills f ON f.month_start = m.month_start AND f.grp = g.grp
@@ -150,7 +169,7 @@ STORED_METRICS = f"{CACHE_PREFIX}metrics"
 """The metrics table for every `--by` value, stored by ingest beside the engine tables
 for the data's end (`store_metrics`): the dashboard's and the CLI's usual question."""
 _STORED_SQL = f"""
-SELECT month, "group", {", ".join(COUNT_COLUMNS)} FROM main.{STORED_METRICS}
+SELECT month, "group", {", ".join(STORED_COUNT_COLUMNS)} FROM main.{STORED_METRICS}
 WHERE by_column = $by AND month BETWEEN strftime($first, '%Y-%m') AND strftime($last, '%Y-%m')
 ORDER BY month, "group"
 """
@@ -190,13 +209,20 @@ def monthly_metrics(
     config: Config = DEFAULT,
     level: float = 0.95,
     selection: Selection = (),
+    per: str = DEFAULT_COUNT_UNIT,
 ) -> pd.DataFrame:
     """The `metrics` table: one row per month (and group), of the selected groups. See
     each rate function.
 
+    `per`: what `complications` and its rate count, "event" (default: reports of one
+    patient and code chained within `event_merge_days` are one event, counted in the
+    month and group of its first report) or "report"; the `count_unit` column says which.
+    `refill_errors` always counts reports.
+
     Read from the stored counts when the engine tables are the stored ones (same as_of,
     same configuration) and nothing is selected, else computed; the two are the same
     figures."""
+    unit = count_unit(per)
     as_of = prepare(con, as_of, config)
     g = group_expr(by)
     lo, hi = _month_bound(month_from, "--from"), _month_bound(month_to, "--to")
@@ -209,6 +235,8 @@ def monthly_metrics(
         sql, params = with_facts(_METRICS_SQL.replace("{g}", g), selection)
         bounds = {"as_of": as_of, "first": first, "last": last, "last_day": last_day}
         df = con.execute(sql, {**bounds, **params}).df()
+    df["complications"] = df[UNIT_COLUMNS[unit]]
+    df["count_unit"] = unit
     for col in COUNT_COLUMNS:
         df[col] = df[col].astype("int64")
     return add_rates(df, level)[list(METRIC_COLUMNS)]
@@ -221,8 +249,19 @@ def add_rates(counts: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     df["on_time_rate"] = on_time_rate(df["on_time"], df["refills_due"])
     rate, ci_lo, ci_hi = complication_rate(df["complications"], df["pump_days"], level)
     df["complication_rate_per_1000"], df["rate_ci_low"], df["rate_ci_high"] = rate, ci_lo, ci_hi
+    df["refill_error_rate_per_10000"] = refill_error_rate_per_10000(
+        df["refill_errors"], df["percutaneous_refills"]
+    )
     df["refill_error_rate_per_100"] = refill_error_rate(df["refill_errors"], df["fills"])
     return df
+
+
+def count_unit(per: str | None) -> str:
+    """'event' or 'report' (None: the default, per event); anything else is refused."""
+    unit = per or DEFAULT_COUNT_UNIT
+    if unit not in COUNT_UNITS:
+        raise PumpqiError(f"--per: '{per}' is not one of {', '.join(COUNT_UNITS)}")
+    return unit
 
 
 def _ratio(num: pd.Series, den: pd.Series, multiplier: float = 1.0) -> pd.Series:
@@ -243,17 +282,34 @@ def on_time_rate(on_time: pd.Series, refills_due: pd.Series) -> pd.Series:
 def complication_rate(
     complications: pd.Series, pump_days: pd.Series, level: float = 0.95
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Complication reports per 1,000 pump-days with an exact Poisson (Garwood) interval.
-    Numerator: reports dated in the period inside a therapy episode (start <= date <= end).
-    Denominator: pump-days in the period. Excluded: reports outside any episode (trials,
-    after explant), counted separately. Empty when there were no pump-days."""
+    """Complications per 1,000 pump-days with an exact Poisson (Garwood) interval.
+    Numerator: complication events (by default: counted in the period of their first
+    report) or reports dated in the period, inside a therapy episode (start <= date <=
+    end; an event's episode is its first report's). Denominator: pump-days in the period.
+    Excluded: reports outside any episode (trials, after explant), counted separately.
+    Empty when there were no pump-days."""
     rate, lo, hi = garwood(complications.to_numpy(), pump_days.to_numpy(), 1000.0, level)
     idx = complications.index
     return pd.Series(rate, index=idx), pd.Series(lo, index=idx), pd.Series(hi, index=idx)
 
 
+def refill_error_rate_per_10000(
+    refill_errors: pd.Series, percutaneous_refills: pd.Series
+) -> pd.Series:
+    """Refill-error rate per 10,000 percutaneous refills. Numerator: reports (not events:
+    each error is its own) in the category `refill error` (pocket fill, programming
+    error, overfill) dated in the period inside an episode. Denominator: fills of visit
+    type `refill` dated in the period (an implant's or replacement's first fill is
+    surgical, not percutaneous; a volume added at another visit is not a refill visit).
+    Empty when there were no such refills. Rare: chart it as refills between errors
+    (analytics.engine.refill_errors), not as a monthly rate."""
+    return _ratio(refill_errors, percutaneous_refills, 10000.0)
+
+
 def refill_error_rate(refill_errors: pd.Series, fills: pd.Series) -> pd.Series:
-    """Refill-error rate per 100 fills. Numerator: reports in the category `refill error`
+    """Deprecated (kept one release): use `refill_error_rate_per_10000`.
+
+    Refill-error rate per 100 fills. Numerator: reports in the category `refill error`
     (pocket fill, programming error, overfill) inside an episode. Denominator: fills dated
     in the period, whatever their status. Empty when there were no fills."""
     return _ratio(refill_errors, fills, 100.0)

@@ -7,7 +7,9 @@
 * `pq_fill_base`, `pq_fill_segments`, `pq_fill_volume`, `pq_refills`  fills, due and
   empty dates, statuses
 * `pq_exposure` pump-days per patient, month and group values in force
-* `pq_reports`  complication reports with their episode and group values
+* `pq_reports`  complication reports with their episode, group values and event
+  (reports of one code chained within `event_merge_days` are one event)
+* `pq_procedures` surgical procedures with their outcome windows (sql/09_procedures.sql)
 
 Every figure of the product is computed from these tables, so the CLI, the
 dashboard and the report cannot drift apart.
@@ -16,7 +18,8 @@ Ingest stores these tables for the data's end and the default configuration
 (`build_cache`). The same cut-off reads them as they are; an earlier cut-off (a
 monthly report) reuses every row a later visit cannot change and computes only the
 fills still open then and the pump-days of its month (`_compute` with reuse,
-sql/reuse.sql); any other configuration computes everything.
+sql/reuse.sql; the reports and procedures are the stored ones as known then); any
+other configuration computes everything.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import pandas as pd
 from analytics.config import DEFAULT, Config
 from analytics.errors import PumpqiError
 from analytics.store import check_sources, record_sources
+from analytics.vocabulary import OUTCOME_WINDOWS
 
 STAGES: tuple[str, ...] = (
     "01_visits",
@@ -42,6 +46,7 @@ STAGES: tuple[str, ...] = (
     "06_refills",
     "07_exposure",
     "08_reports",
+    "09_procedures",
 )
 _PARAM = re.compile(r"\$([a-z_]+)")
 
@@ -113,7 +118,17 @@ def _register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         }
     )
     vials = pd.DataFrame({"mg_ml": pd.Series(config.ziconotide_vial_mg_ml, dtype="float64")})
-    for name, frame in (("cfg_caps", caps), ("cfg_model_alarm", alarms), ("cfg_zico_vials", vials)):
+    # the surgical outcome windows (vocabulary): one row per window and code
+    windows = pd.DataFrame(
+        [(w.id, code, w.days) for w in OUTCOME_WINDOWS for code in w.codes],
+        columns=["window_id", "complication", "days"],
+    )
+    for name, frame in (
+        ("cfg_caps", caps),
+        ("cfg_model_alarm", alarms),
+        ("cfg_zico_vials", vials),
+        ("cfg_outcome_windows", windows),
+    ):
         con.register(f"{name}_frame", frame)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
         con.unregister(f"{name}_frame")
@@ -128,20 +143,27 @@ ENGINE_TABLES: tuple[str, ...] = (
     "pq_refills",
     "pq_exposure",
     "pq_reports",
+    "pq_procedures",
 )
 INTERMEDIATE_TABLES: tuple[str, ...] = ("pq_fill_segments", "pq_fill_volume", "pq_fill_base")
 """Needed only to compute pq_refills: dropped once it is built, so that the later stages
 have the memory (DuckDB spills to disk beyond its limit)."""
-CACHED_TABLES: tuple[str, ...] = ("pq_episodes", "pq_refills", "pq_exposure", "pq_reports")
+CACHED_TABLES: tuple[str, ...] = (
+    "pq_episodes",
+    "pq_refills",
+    "pq_exposure",
+    "pq_reports",
+    "pq_procedures",
+)
 """What ingest stores for the data's end (pq_visits is then engine_visits itself, and
 the fill intermediates are needed only to compute pq_refills)."""
-FILTERED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure", "pq_reports")
+FILTERED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure", "pq_reports", "pq_procedures")
 """Tables the dashboard narrows to a filter (analytics.figures, via `narrow`)."""
 CACHE_PREFIX = "engine_cache_"
 CACHE_KEY = "engine_cache_key"
 
 
-ENGINE_VERSION = 4
+ENGINE_VERSION = 5
 """Raised whenever the engine tables change shape or meaning: stored tables of another
 version are never read (they are computed afresh until the next ingest or upgrade)."""
 
@@ -241,6 +263,7 @@ def _values(as_of: dt.date, config: Config, exposure_from: dt.date) -> dict[str,
         "zico_first_cap": config.ziconotide_first_fill_cap_days,
         "zico_undiluted_cap": config.ziconotide_undiluted_cap_days,
         "zico_vial_tol": ZICONOTIDE_VIAL_TOLERANCE_MG_ML,
+        "event_merge": config.event_merge_days,
         "exposure_from": exposure_from,
         "calendar_end": CALENDAR_END,
     }
@@ -274,8 +297,8 @@ def _compute(
             # every visit is known by as_of: pq_visits is the visit order itself, uncopied
             con.execute(f"CREATE TEMP VIEW pq_visits AS SELECT * FROM {source}")
             continue
-        if reuse and name == "08_reports":
-            continue  # stored reports, filtered to as_of (reuse.sql)
+        if reuse and name in ("08_reports", "09_procedures"):
+            continue  # stored reports and procedures, as known at as_of (reuse.sql)
         sql = stage_sql(name).replace("{visit_order}", source)
         sql = sql.replace("{open_fills_only}", OPEN_FILLS_ONLY if reuse else "")
         stored = [t for t in CACHED_TABLES if f"TEMP TABLE {t} AS" in sql] if store else []

@@ -51,10 +51,14 @@ def with_rates(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         numeric[col] = pd.to_numeric(frame[col].where(~frame[col].map(is_hidden)), errors="coerce")
     needed = {c for srcs in RATE_SOURCES.values() for c in srcs} | {"pump_days"}
-    filled = numeric.assign(**{c: numeric[c].fillna(0) for c in needed if c in numeric})
+    filled = numeric.assign(
+        **{c: numeric[c].fillna(0) if c in numeric else 0 for c in needed}
+    )  # a count the frame does not have gives no rate (below)
     rated = add_rates(filled)
     out = frame.copy()
     for col, sources in RATE_SOURCES.items():
+        if not all(s in frame for s in sources):
+            continue
         blank = np.zeros(len(frame), dtype=bool)
         for s in sources:
             if s in frame:

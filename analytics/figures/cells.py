@@ -33,7 +33,6 @@ from analytics.vocabulary import (
     DIMENSION,
     DUE_STATUS_IDS,
     LATE_BUCKETS,
-    OUTSIDE_CONTEXTS,
     SURGERY_BUCKETS,
     WORDS,
 )
@@ -191,7 +190,6 @@ def breakdown_parts() -> dict[str, list[str]]:
         parts[f"category|{c}#surgery"] = [f"surgery|{c}|{b[0]}" for b in SURGERY_BUCKETS]
     severities = [*WORDS["severity"], "unknown"]
     parts["reports_all"] = [f"severity|{s}" for s in severities]
-    parts["reports_all#outside"] = ["complications", *(f"outside|{x}" for x in OUTSIDE_CONTEXTS)]
     parts["serious"] = [f"serious|{s}" for s in severities]
     for status in ("late", "missed", "overdue"):
         parts[status] = [f"{status}|{b[0]}" for b in LATE_BUCKETS]

@@ -367,6 +367,14 @@ def suppress_table(df: pd.DataFrame, rules: Rules, threshold: int) -> pd.DataFra
     return show(df, suppression_mask(df, rules, threshold), rules.derived, threshold)
 
 
+SURGICAL_RULES = Rules(
+    counts=("procedures", "with_outcome", "window_open"),
+    derived=dict.fromkeys(("rate_per_100", "ci_low", "ci_high"), ("procedures", "with_outcome")),
+)
+"""Rules for the `pumpqi complications --surgical` table (one row per period, group and
+outcome window)."""
+
+
 def suppress_groups(
     groups: pd.DataFrame,
     rules: Rules,
@@ -409,6 +417,7 @@ METRICS_RULES = Rules(
         "complication_rate_per_1000": ("complications",),
         "rate_ci_low": ("complications",),
         "rate_ci_high": ("complications",),
+        "refill_error_rate_per_10000": ("refill_errors", "percutaneous_refills"),
         "refill_error_rate_per_100": ("refill_errors", "fills"),
     },
     row_totals={"refills_due": DUE_STATUS_IDS},
@@ -416,7 +425,8 @@ METRICS_RULES = Rules(
 """Rules for the `pumpqi metrics` table (one row per month and group)."""
 
 COMPLICATION_RULES = Rules(
-    counts=("reports", "serious"),
-    derived={"rate_per_1000": ("reports",), "ci_low": ("reports",), "ci_high": ("reports",)},
+    counts=("events", "reports", "serious"),
+    # the rate counts events or reports (count_unit): blanked when either is hidden
+    derived=dict.fromkeys(("rate_per_1000", "ci_low", "ci_high"), ("events", "reports")),
 )
 """Rules for the `pumpqi complications` table (one row per group and category or code)."""

@@ -26,7 +26,7 @@ TILE_MEASURES: tuple[str, ...] = (
 )
 TILE_COUNTS: tuple[str, ...] = (
     "refills_due", "on_time", "late", "missed", "overdue", "complications", "fills",
-    "refill_errors", "active_patients",
+    "refill_errors", "percutaneous_refills", "active_patients",
 )  # fmt: skip
 
 

@@ -27,6 +27,9 @@ from analytics.vocabulary import (
 )
 
 C = Column
+EVENTS_HELP = (
+    "events: repeat reports of one complication chained within the merge window count once"
+)
 STATUS_COLUMNS: tuple[Column, ...] = tuple(
     C(s, STATUS[s].label.capitalize(), "count", STATUS[s].meaning) for s in DUE_STATUS_IDS
 )
@@ -71,13 +74,13 @@ def complications_by_group(cut: Cutoff, scope: Scope, dim: str) -> FigureTable:
     )
     cols = (
         C("group", DIMENSION[dim].label),
-        C("complications", "Reports", "count"),
+        C("complications", "Complications", "count", EVENTS_HELP),
         C("pump_days", "Pump-days", "number"),
         C("complication_rate_per_1000", "per 1,000 pump-days", "rate2"),
         C("rate_ci_low", "95 % CI low", "rate2"),
         C("rate_ci_high", "95 % CI high", "rate2"),
     )
-    caption = f"Complication reports by {DIMENSION[dim].label.lower()}, {scope.label()}"
+    caption = f"Complications by {DIMENSION[dim].label.lower()}, {scope.label()}"
     return FigureTable(f"complications_by_{dim}", caption, rated, cols)
 
 
@@ -124,27 +127,21 @@ def days_late(cut: Cutoff, scope: Scope) -> FigureTable:
 
 
 def refill_quality(cut: Cutoff, scope: Scope) -> FigureTable:
-    """Fills, refill-error reports and residual-volume checks of the period."""
+    """Refill-error reports per 10,000 percutaneous refills (refill visits: the first fill
+    of an implant or replacement is surgical) and residual-volume checks of the period."""
     c, level, period = scope_cells_for(cut, scope)
-    fills = _value(c.value(level, period, ALL, ALL, "fills"))
+    refills = _value(c.value(level, period, ALL, ALL, "percutaneous_refills"))
     errors = _value(c.value(level, period, ALL, ALL, "refill_errors"))
     checked, flags = _breakdown(c, level, period, ["with_residuals", "residual_flags"])
-    df = pd.DataFrame(
-        [
-            {
-                "fills": fills,
-                "refill_errors": errors,
-                "with_residuals": checked,
-                "residual_flags": flags,
-            }
-        ]
-    )
-    df["refill_error_rate_per_100"] = _per(errors, fills, 100)
+    row = {"percutaneous_refills": refills, "refill_errors": errors,
+           "with_residuals": checked, "residual_flags": flags}  # fmt: skip
+    df = pd.DataFrame([row])
+    df["refill_error_rate_per_10000"] = _per(errors, refills, 10000)
     df["residual_flags_per_100"] = _per(flags, checked, 100)
     cols = (
-        C("fills", "Fills", "count"),
+        C("percutaneous_refills", "Refills (percutaneous)", "count"),
         C("refill_errors", "Refill-error reports", "count"),
-        C("refill_error_rate_per_100", "per 100 fills", "rate1"),
+        C("refill_error_rate_per_10000", "per 10,000 refills", "rate1"),
         C("with_residuals", "Refills with both residual volumes recorded", "count"),
         C("residual_flags", "Residual discrepancies", "count"),
         C("residual_flags_per_100", "per 100 refills checked", "rate1"),
@@ -169,8 +166,8 @@ def categories(cut: Cutoff, scope: Scope) -> FigureTable:
     days = int(c.table(level, period, ALL, [])["pump_days"].sum())
     df = pd.DataFrame({"category": [WORDS["category"][n] for n in names] + ["All categories"],
                        "reports": [*reports, total]})  # fmt: skip
-    return _rate_table(df, days, "complications_by_category", "Complication reports by category",
-                       (C("category", "Category"),), total_row=True)  # fmt: skip
+    return _rate_table(df, days, "complications_by_category", "Complications by category",
+                       (C("category", "Category"),), cut, total_row=True)  # fmt: skip
 
 
 def codes(cut: Cutoff, scope: Scope) -> FigureTable:
@@ -185,12 +182,12 @@ def codes(cut: Cutoff, scope: Scope) -> FigureTable:
     })  # fmt: skip
     df = df[df["reports"].map(lambda v: is_hidden(v) or v != 0)].reset_index(drop=True)
     key = (C("complication", "Complication"), C("category", "Category"))
-    return _rate_table(df, days, "complications_by_code", "Complication reports by code", key)
+    return _rate_table(df, days, "complications_by_code", "Complications by code", key, cut)
 
 
 def _rate_table(
     df: pd.DataFrame, days: int, key: str, caption: str, keys: tuple[Column, ...],
-    total_row: bool = False,
+    cut: Cutoff, total_row: bool = False,
 ) -> FigureTable:  # fmt: skip
     numeric = pd.to_numeric(df["reports"].where(~df["reports"].map(is_hidden)), errors="coerce")
     rate, lo, hi = garwood(numeric.fillna(0).to_numpy(), [days] * len(df), 1000.0)
@@ -202,12 +199,15 @@ def _rate_table(
     )
     cols = (
         *keys,
-        C("reports", "Reports", "count"),
+        C("reports", "Complications", "count", EVENTS_HELP),
         C("rate_per_1000", "per 1,000 pump-days", "rate2"),
         C("ci_low", "95 % CI low", "rate2"),
         C("ci_high", "95 % CI high", "rate2"),
     )
-    note = f"Over {days:,} pump-days; reports inside a therapy episode only."
+    note = (
+        f"Over {days:,} pump-days, inside therapy episodes. Counted per event: repeat reports "
+        f"of one complication within {cut.config.event_merge_days} days count once."
+    )
     return FigureTable(key, caption, out, cols, note, total_row)
 
 

@@ -48,6 +48,7 @@ from analytics.report.period import AVERAGE_MONTHS, CHART_MONTHS, ReportMonth
 from analytics.report.sources import data_quality, ingest_manifest
 from analytics.spc import Annotation
 from analytics.store import package_version
+from analytics.vocabulary import DEFAULT_COUNT_UNIT
 
 
 @dataclass(frozen=True)
@@ -144,13 +145,14 @@ def _history(cut: Cutoff, scope: Scope, month: ReportMonth) -> pd.DataFrame:
         p.strftime("%Y-%m") for p in pd.period_range(pd.Period(first, "M"), pd.Period(last, "M"))
     ]
     counts = ["active_patients", "fills", "refills_due", "on_time", "late", "missed",
-              "overdue", "complications", "refill_errors"]  # fmt: skip
+              "overdue", "complications", "refill_errors", "percutaneous_refills"]  # fmt: skip
     series = cells(cut, chart_scope, "month").series("month", months, counts)
     has_data = series[["fills", "complications"]].map(lambda v: v != 0).any(axis=1) | (
         series["pump_days"] > 0
     )
     rows = with_rates(series[has_data].rename(columns={"period": "month"}).reset_index(drop=True))
     rows.insert(1, "group", "all")
+    rows["count_unit"] = DEFAULT_COUNT_UNIT  # the figures count complications per event
     return rows[[c for c in METRIC_COLUMNS if c in rows.columns]]
 
 
@@ -166,7 +168,7 @@ def _require_data(cut: Cutoff, scope: Scope, month: ReportMonth) -> None:
 
 def _long_totals(cut: Cutoff, long_scope: Scope) -> pd.Series:
     counts = ["active_patients", "fills", "refills_due", "on_time", "late", "missed",
-              "overdue", "complications", "refill_errors"]  # fmt: skip
+              "overdue", "complications", "refill_errors", "percutaneous_refills"]  # fmt: skip
     table = cells(cut, long_scope, "period").series("period", ["period"], counts)
     row = with_rates(table).iloc[0]
     row["months"] = len(long_scope.month_list())

@@ -16,7 +16,12 @@ from analytics.report.table import Cell, Kind, Table, clean, frame_table
 from analytics.vocabulary import MEASURES, Measure
 
 C = Column
-_KINDS: dict[str, Kind] = {"%": "pct", "per 1,000 pump-days": "rate2", "per 100 fills": "rate1"}
+_KINDS: dict[str, Kind] = {
+    "%": "pct",
+    "per 1,000 pump-days": "rate2",
+    "per 100 fills": "rate1",
+    "per 10,000 refills": "rate1",
+}
 
 
 def figure(fig: FigureTable, caption: str | None = None) -> Table:

@@ -2,6 +2,11 @@
 -- <= end, an open episode to as_of; none for trials or after an explant), the latest
 -- surgery (implant, replacement, revision) on or before it, and the group values in
 -- force on its date (site: the report's own when recorded).
+-- Events: reports of one patient and code whose gap to the previous report of that code
+-- is at most $event_merge days (chained) are one complication event; the event is its
+-- first report (event_start), and every report carries the event's id (its first
+-- report's id) and date. Only earlier reports decide, so the table filtered to an
+-- earlier cut-off is the table of that cut-off (reuse.sql).
 CREATE OR REPLACE TEMP TABLE pq_reports AS
 WITH day_values AS (
     -- the values in force after the last visit of each day (no grouping needed)
@@ -16,8 +21,20 @@ surgeries AS (
     WHERE in_ep AND visit_type IN ('implant', 'replacement', 'revision')
     GROUP BY patient_id, visit_date
 ),
+chained AS (
+    SELECT *,
+           coalesce(report_date - lag(report_date) OVER w > CAST($event_merge AS INTEGER), TRUE)
+               AS event_start
+    FROM complications WHERE report_date <= $as_of
+    WINDOW w AS (PARTITION BY patient_id, complication ORDER BY report_date, report_id)
+),
 reports AS (
-    SELECT * FROM complications WHERE report_date <= $as_of
+    SELECT *,
+           last_value(CASE WHEN event_start THEN report_id END IGNORE NULLS) OVER w AS event_id,
+           last_value(CASE WHEN event_start THEN report_date END IGNORE NULLS) OVER w AS event_date
+    FROM chained
+    WINDOW w AS (PARTITION BY patient_id, complication ORDER BY report_date, report_id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 matched AS (
     SELECT r.report_id, arg_max(e.episode_id, e.start_date) AS episode_id,
@@ -28,7 +45,7 @@ matched AS (
     GROUP BY r.report_id
 )
 SELECT r.report_id, r.patient_id, r.report_date, r.complication, r.category, r.visit_id,
-       r.severity, r.serious, r.action,
+       r.severity, r.serious, r.action, r.event_id, r.event_start, r.event_date,
        m.episode_id, m.episode_start, m.episode_id IS NOT NULL AS in_episode,
        CASE WHEN m.episode_id IS NOT NULL AND s.surgery_date >= m.episode_start THEN s.surgery_date END
            AS surgery_date,

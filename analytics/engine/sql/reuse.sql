@@ -26,3 +26,22 @@ WHERE month_start < (SELECT exposure_from FROM pq_cutoff);
 CREATE OR REPLACE TEMP VIEW pq_reports AS
 SELECT * FROM main.engine_cache_pq_reports
 WHERE report_date <= (SELECT as_of FROM pq_cutoff);
+
+-- A procedure's row depends only on visits up to its date, and a report is attributed
+-- to the latest procedure on or before it whatever comes later: at the cut-off, a
+-- window keeps its stored first report when that is dated by then (else it has no
+-- outcome yet), and is open when it ends after the cut-off. The window ids are the
+-- vocabulary's (tests/test_surgical.py).
+CREATE OR REPLACE TEMP VIEW pq_procedures AS
+SELECT p.* REPLACE (
+    coalesce(superficial_30d_date <= c.as_of, FALSE) AS superficial_30d,
+    CASE WHEN superficial_30d_date <= c.as_of THEN superficial_30d_report_id END
+        AS superficial_30d_report_id,
+    CASE WHEN superficial_30d_date <= c.as_of THEN superficial_30d_date END AS superficial_30d_date,
+    superficial_30d_end > c.as_of AS superficial_30d_open,
+    coalesce(deep_90d_date <= c.as_of, FALSE) AS deep_90d,
+    CASE WHEN deep_90d_date <= c.as_of THEN deep_90d_report_id END AS deep_90d_report_id,
+    CASE WHEN deep_90d_date <= c.as_of THEN deep_90d_date END AS deep_90d_date,
+    deep_90d_end > c.as_of AS deep_90d_open)
+FROM main.engine_cache_pq_procedures p, pq_cutoff c
+WHERE p.procedure_date <= c.as_of;
