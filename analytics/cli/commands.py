@@ -290,11 +290,14 @@ def _split(value: str) -> list[str]:
 def _register() -> None:
     from analytics.cli.dashboard import dashboard, demo
     from analytics.cli.deidentify import deidentify
+    from analytics.cli.plan import dose_flags, plan, worklist
     from analytics.cli.report import report
     from analytics.cli.spc import annotate, annotations_command, spc
     from analytics.cli.synth import synth
 
     for command in (synth, spc, annotate, annotations_command, deidentify, dashboard, demo, report):
+        main.add_command(command)
+    for command in (worklist, plan, dose_flags):
         main.add_command(command)
 
 
