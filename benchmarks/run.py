@@ -9,7 +9,8 @@ Each step runs in a fresh process so that its wall time and peak resident memory
 reused. Prints one table (rows = step, columns = scale: seconds / peak MB), writes it
 as CSV under benchmarks/results/, and flags any step whose cost grows faster than
 linearly between scales. Targets (2 cores, 24 GB) at 10M visits: ingest <= 60 s,
-refills + metrics <= 8 s, dashboard page functions <= 2 s, report <= 30 s,
+refills + metrics <= 8 s, dashboard page functions <= 2 s, report <= 30 s, the
+worklist, battery plan and dose flags (from stored tables) <= 1 s each,
 peak memory <= 6 GB; ingest of 1M visits <= 10 s and <= 2 GB.
 """
 
@@ -45,6 +46,9 @@ STEPS: tuple[str, ...] = (
     "spc",
     "page:overview",
     "page:worklist",
+    "worklist",
+    "battery-plan",
+    "dose-flags",
     "report",
 )
 
@@ -140,6 +144,35 @@ def _spc(con: object) -> int:
     return len(p.table) + len(u.table)
 
 
+def _a_week_after_the_data(con: object) -> dt.date:
+    """A fixed 'today' for the lists made as of today: the data's end + 7 days."""
+    from analytics.engine.tables import resolve_as_of
+
+    return resolve_as_of(con, None) + dt.timedelta(days=7)  # type: ignore[arg-type]
+
+
+def _worklist(con: object) -> int:
+    from analytics.engine.worklist import worklist, worklist_counts, workload
+
+    today = _a_week_after_the_data(con)
+    n = len(worklist(con, today))  # type: ignore[arg-type]
+    return n + len(worklist_counts(con, today)) + len(workload(con, today))  # type: ignore[arg-type]
+
+
+def _battery_plan(con: object) -> int:
+    from analytics.engine.battery import battery_plan, battery_plan_counts, replaced_before_eol
+
+    today = _a_week_after_the_data(con)
+    n = len(battery_plan(con, today)) + len(battery_plan_counts(con, today))  # type: ignore[arg-type]
+    return n + len(replaced_before_eol(con, by="site"))  # type: ignore[arg-type]
+
+
+def _dose_flags(con: object) -> int:
+    from analytics.engine.dose_flags import dose_flag_counts, dose_flags
+
+    return len(dose_flags(con)) + len(dose_flag_counts(con, by="site"))  # type: ignore[arg-type]
+
+
 def _page(name: str) -> Callable[[object], int]:
     def run(con: object) -> int:
         import importlib
@@ -188,6 +221,9 @@ CHILD_STEPS: dict[str, Callable[[str], dict[str, object]]] = {
     "spc": _with_reader(_spc),
     "page:overview": _with_reader(_page("overview")),
     "page:worklist": _with_reader(_page("worklist_page")),
+    "worklist": _with_reader(_worklist),
+    "battery-plan": _with_reader(_battery_plan),
+    "dose-flags": _with_reader(_dose_flags),
     "report": step_report,
 }
 
@@ -197,6 +233,9 @@ WARM_IMPORTS: tuple[str, ...] = (
     "analytics.engine.refills",
     "analytics.engine.metrics",
     "analytics.engine.complications",
+    "analytics.engine.worklist",
+    "analytics.engine.battery",
+    "analytics.engine.dose_flags",
     "analytics.spc",
     "analytics.figures",
     "analytics.report",

@@ -218,3 +218,20 @@ def test_replaced_groups_come_from_an_allow_list(by: str) -> None:
 
     with engine_db(plan_rows()) as con, pytest.raises(PumpqiError, match="--by"):
         replaced_before_eol(con, None, by)
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_a_dashboard_filter_narrows_the_on_demand_tables(stored: bool) -> None:
+    """After `narrow` (the dashboard's site filter) the plan holds site A's pumps only:
+    whether pq_pumps is the stored table (narrowed at once) or built afterwards for
+    another configuration (narrowed when built)."""
+    from analytics.engine.on_demand import STAGES
+    from analytics.engine.tables import ON_DEMAND_TABLES, narrow, prepare
+
+    assert tuple(STAGES) == ON_DEMAND_TABLES
+    config = DEFAULT if stored else replace(DEFAULT, suppress_below=5)
+    with engine_db(plan_rows()) as con:
+        prepare(con, None, config)
+        narrow(con, "site", "A", "unknown")
+        df = battery_plan(con, D("2025-12-01"), 120, config)
+    assert list(df["patient_id"]) == ["p", "q"]

@@ -15,7 +15,8 @@ import pandas as pd
 
 from analytics.config import DEFAULT, Config
 from analytics.engine.metrics import group_expr
-from analytics.engine.tables import on_demand, resolve_as_of
+from analytics.engine.on_demand import on_demand
+from analytics.engine.tables import resolve_as_of
 
 PLAN_COLUMNS: tuple[str, ...] = (
     "patient_id",

@@ -8,8 +8,8 @@
   empty dates, statuses
 * `pq_exposure` pump-days per patient, month and group values in force
 * `pq_reports`  complication reports with their episode and group values
-* on demand (`on_demand`): `pq_pumps` pump periods with battery end of life,
-  `pq_dose_flags` dose-safety flags
+* `pq_pumps`, `pq_dose_flags`  pump periods with battery end of life, dose-safety
+  flags: built only when asked for (analytics.engine.on_demand), stored by ingest
 
 Every figure of the product is computed from these tables, so the CLI, the
 dashboard and the report cannot drift apart.
@@ -105,36 +105,18 @@ def _register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
             "alarm_ml": list(config.model_alarm_ml.values()),
         }
     )
-    frames = {"cfg_caps": caps, "cfg_model_alarm": alarms, **_planning_frames(config)}
-    for name, frame in frames.items():
+    for name, frame in (("cfg_caps", caps), ("cfg_model_alarm", alarms)):
         con.register(f"{name}_frame", frame)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
         con.unregister(f"{name}_frame")
 
 
-def _planning_frames(config: Config) -> dict[str, pd.DataFrame]:
-    """The settings the on-demand stages read (battery life, dose maxima, step size)."""
-    battery = pd.DataFrame(
-        {
-            "pattern": [p.lower() for p in config.battery_life_months],
-            "months": [int(v) for v in config.battery_life_months.values()],
-        }
-    )
-    drugs = sorted(set(config.dose_max_mg_day) | set(config.concentration_max_mg_ml))
-    maxima = pd.DataFrame(
-        {
-            "drug": drugs,
-            "dose_max": [config.dose_max_mg_day.get(d) for d in drugs],
-            "concentration_max": [config.concentration_max_mg_ml.get(d) for d in drugs],
-        },
-    ).astype({"drug": "object", "dose_max": "float64", "concentration_max": "float64"})
-    return {"cfg_battery": battery, "cfg_dose_max": maxima}
-
-
-ON_DEMAND_STAGES: dict[str, str] = {"pq_pumps": "09_pumps", "pq_dose_flags": "10_dose_flags"}
-"""Tables only the planning figures read (battery end of life, dose safety flags): stored
-by ingest for the data's end, otherwise built when first asked for (`on_demand`), so that
-an earlier cut-off's report does not pay for them."""
+ON_DEMAND_TABLES: tuple[str, ...] = ("pq_pumps", "pq_dose_flags")
+"""Read only by the planning figures: stored by ingest for the data's end, otherwise
+built when first asked for (analytics.engine.on_demand), so that other cut-offs' figures
+(a monthly report) do not pay for them."""
+NARROWED = "pq_narrowed"
+"""The filters `narrow` applied since `prepare` (for on-demand tables built later)."""
 
 ENGINE_TABLES: tuple[str, ...] = (
     "pq_visits",
@@ -145,7 +127,7 @@ ENGINE_TABLES: tuple[str, ...] = (
     "pq_refills",
     "pq_exposure",
     "pq_reports",
-    *ON_DEMAND_STAGES,
+    *ON_DEMAND_TABLES,
 )
 INTERMEDIATE_TABLES: tuple[str, ...] = ("pq_fill_segments", "pq_fill_volume", "pq_fill_base")
 """Needed only to compute pq_refills: dropped once it is built, so that the later stages
@@ -155,7 +137,7 @@ CACHED_TABLES: tuple[str, ...] = (
     "pq_refills",
     "pq_exposure",
     "pq_reports",
-    *ON_DEMAND_STAGES,
+    *ON_DEMAND_TABLES,
 )
 """What ingest stores for the data's end (pq_visits is then engine_visits itself, and
 the fill intermediates are needed only to compute pq_refills)."""
@@ -203,8 +185,9 @@ def build_cache(con: duckdb.DuckDBPyConnection) -> None:
         return  # nothing to compute yet (every row quarantined, or complications only)
     as_of = resolve_as_of(con, None)
     _compute(con, as_of, DEFAULT, store=True)
-    for table in ON_DEMAND_STAGES:
-        _run_on_demand(con, table, as_of, DEFAULT, store=True)
+    from analytics.engine.on_demand import store_on_demand
+
+    store_on_demand(con, as_of)
     con.execute(
         "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [CACHE_KEY, _key(as_of, DEFAULT)]
     )
@@ -221,7 +204,7 @@ def rebuild_stored(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _use_cache(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ENGINE_TABLES:
+    for name in (*ENGINE_TABLES, NARROWED):
         _drop_temp(con, name)
     # at the data's end every visit is known: pq_visits is the stored visit order itself
     con.execute(f"CREATE TEMP VIEW pq_visits AS SELECT * FROM main.{VISIT_ORDER_TABLE}")
@@ -232,8 +215,14 @@ def _use_cache(con: duckdb.DuckDBPyConnection) -> None:
 def narrow(con: duckdb.DuckDBPyConnection, column: str, value: str, unknown: str) -> None:
     """Keep only the rows of FILTERED_TABLES whose `column` (from the caller's fixed
     allow-list) equals `value` (bound), a missing value counting as `unknown`: the
-    dashboard's filters. Works on stored views and computed tables alike."""
-    for name in FILTERED_TABLES:
+    dashboard's filters. Works on stored views and computed tables alike; on-demand
+    tables are narrowed now when present, else when built (NARROWED)."""
+    con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {NARROWED} (col VARCHAR, val VARCHAR, unk VARCHAR)"
+    )
+    con.execute(f"INSERT INTO {NARROWED} VALUES (?, ?, ?)", [column, value, unknown])
+    present = [t for t in ON_DEMAND_TABLES if temp_exists(con, t)]
+    for name in (*FILTERED_TABLES, *present):
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name}__narrow AS SELECT * FROM {name} "
             f"WHERE coalesce({column}, $unknown) = $value",
@@ -265,8 +254,6 @@ def _values(as_of: dt.date, config: Config, exposure_from: dt.date) -> dict[str,
         "default_cap": config.default_cap_days,
         "zico_first_cap": config.ziconotide_first_fill_cap_days,
         "exposure_from": exposure_from,
-        "eri_days": config.eri_warning_days,
-        "step_up_pct": config.dose_step_up_pct,
     }
 
 
@@ -285,7 +272,7 @@ def _compute(
     exposure_from = as_of.replace(day=1) if reuse else EARLIEST
     values = _values(as_of, config, exposure_from)
     source = _visit_order_source(con)
-    for name in (*ENGINE_TABLES, *(f"{t}_open" for t in REUSED_TABLES)):
+    for name in (*ENGINE_TABLES, NARROWED, *(f"{t}_open" for t in REUSED_TABLES)):
         _drop_temp(con, name)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pq_cutoff AS "
@@ -315,38 +302,6 @@ def _compute(
         for name in REUSED_TABLES:
             con.execute(f"ALTER TABLE {name} RENAME TO {name}_open")
         con.execute(stage_sql("reuse"))  # several statements, no parameters
-
-
-def _run_on_demand(
-    con: duckdb.DuckDBPyConnection, table: str, as_of: dt.date, config: Config, store: bool
-) -> None:
-    sql = stage_sql(ON_DEMAND_STAGES[table])
-    if store:
-        sql = sql.replace(f"TEMP TABLE {table} AS", f"TABLE main.{CACHE_PREFIX}{table} AS")
-    con.execute(sql, _params(sql, _values(as_of, config, EARLIEST)))
-    if store:
-        con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM main.{CACHE_PREFIX}{table}")
-
-
-def on_demand(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    as_of: dt.date | None = None,
-    config: Config = DEFAULT,
-) -> dt.date:
-    """`prepare`, then make sure the on-demand `table` (ON_DEMAND_STAGES) exists for the
-    same cut-off and configuration: the stored one, or built now from pq_visits and
-    pq_episodes. Returns the as_of used."""
-    as_of = prepare(con, as_of, config)
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = $n AND temporary "
-        "UNION ALL SELECT count(*) FROM duckdb_tables() WHERE table_name = $n AND temporary",
-        {"n": table},
-    ).fetchall()
-    if not any(n for (n,) in exists):
-        _register_config(con, config)
-        _run_on_demand(con, table, as_of, config, store=False)
-    return as_of
 
 
 def _can_reuse(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> bool:
@@ -394,6 +349,16 @@ def uses_stored_tables(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     row = con.execute("SELECT stored FROM pq_prepared").fetchall()
     return bool(row and row[0][0])
+
+
+def temp_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a temp table or view of that name exists on the connection."""
+    found = con.execute(
+        "SELECT (SELECT count(*) FROM duckdb_views() WHERE view_name = $n AND temporary) "
+        "+ (SELECT count(*) FROM duckdb_tables() WHERE table_name = $n AND temporary)",
+        {"n": name},
+    ).fetchall()
+    return bool(found[0][0])
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str, temporary: bool) -> bool:

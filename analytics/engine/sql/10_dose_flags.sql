@@ -10,46 +10,48 @@
 --                            recorded dose of the same episode, when the drug in force is
 --                            the same at both visits (a drug change starts afresh; a
 --                            previous dose of 0 is not a step)
+-- The rules are found on narrow integer and number columns; the few flagged visits are
+-- then joined back to the visit order for what the list shows.
 -- Built on demand (engine.py, `on_demand`) and stored by ingest for the data's end.
 CREATE OR REPLACE TEMP TABLE pq_dose_flags AS
-WITH checked AS (
-    SELECT v.patient_id, v.episode_id, v.visit_id, v.visit_date, v.visit_type, v.site,
-           v.pump_model_if AS pump_model, v.indication_if AS indication, v.drug_if AS drug,
-           v.dose_if AS daily_dose_mg, v.concentration_if AS concentration_mg_ml,
-           m.dose_max, m.concentration_max
+WITH maxima AS (
+    -- the maxima of each drug in force (a mixture: its first part's), worked out once
+    SELECT d.drug, m.dose_max, m.concentration_max
+    FROM (SELECT DISTINCT drug_if AS drug FROM pq_visits WHERE in_ep AND drug_if IS NOT NULL) d
+    JOIN cfg_dose_max m ON m.drug = trim(split_part(d.drug, '+', 1))
+),
+above AS (
+    SELECT v.vkey, x.rule, x.maximum, NULL::DOUBLE AS previous_dose_mg
     FROM pq_visits v
-    JOIN cfg_dose_max m ON m.drug = trim(split_part(v.drug_if, '+', 1))
+    JOIN maxima m ON m.drug = v.drug_if,
+    LATERAL (SELECT 'dose_above_max' AS rule, m.dose_max AS maximum WHERE v.dose_if > m.dose_max
+             UNION ALL
+             SELECT 'concentration_above_max', m.concentration_max
+             WHERE v.concentration_if > m.concentration_max) x
     WHERE v.in_ep AND (v.is_fill OR v.daily_dose_mg IS NOT NULL OR v.concentration_mg_ml IS NOT NULL)
 ),
 programmed AS (
-    SELECT patient_id, episode_id, visit_id, visit_date, visit_type, site,
-           pump_model_if AS pump_model, indication_if AS indication, drug_if AS drug,
-           daily_dose_mg, concentration_if AS concentration_mg_ml,
+    SELECT vkey, daily_dose_mg,
            lag(daily_dose_mg) OVER w AS previous_dose_mg,
-           lag(drug_if) OVER w AS previous_drug
+           hash(drug_if) AS drug_key,
+           lag(hash(drug_if)) OVER w AS previous_drug_key
     FROM pq_visits
     WHERE in_ep AND daily_dose_mg IS NOT NULL
-    WINDOW w AS (PARTITION BY episode_id ORDER BY seq)
+    WINDOW w AS (PARTITION BY episode_id ORDER BY vkey)
 ),
-flags AS (
-    SELECT patient_id, episode_id, visit_id, visit_date, visit_type, site, pump_model, indication,
-           drug, daily_dose_mg, concentration_mg_ml, 'dose_above_max' AS rule, dose_max AS maximum,
-           NULL::DOUBLE AS previous_dose_mg
-    FROM checked WHERE daily_dose_mg > dose_max
-    UNION ALL
-    SELECT patient_id, episode_id, visit_id, visit_date, visit_type, site, pump_model, indication,
-           drug, daily_dose_mg, concentration_mg_ml, 'concentration_above_max', concentration_max, NULL
-    FROM checked WHERE concentration_mg_ml > concentration_max
-    UNION ALL
-    SELECT patient_id, episode_id, visit_id, visit_date, visit_type, site, pump_model, indication,
-           drug, daily_dose_mg, concentration_mg_ml, 'dose_step_up',
-           previous_dose_mg * (1 + CAST($step_up_pct AS DOUBLE) / 100), previous_dose_mg
+steps AS (
+    SELECT vkey, 'dose_step_up' AS rule,
+           previous_dose_mg * (1 + CAST($step_up_pct AS DOUBLE) / 100) AS maximum, previous_dose_mg
     FROM programmed
-    WHERE previous_dose_mg > 0 AND previous_drug IS NOT DISTINCT FROM drug
+    WHERE previous_dose_mg > 0 AND previous_drug_key = drug_key
       -- a relative tolerance: a step of exactly the threshold (0.4 -> 0.6 at 50 %) is not flagged
       AND 100 * (daily_dose_mg - previous_dose_mg) / previous_dose_mg > CAST($step_up_pct AS DOUBLE) + 1e-9
-)
-SELECT *,
-       CASE WHEN previous_dose_mg > 0
-            THEN round(100 * (daily_dose_mg - previous_dose_mg) / previous_dose_mg, 1) END AS step_up_pct
-FROM flags
+),
+flags AS (SELECT * FROM above UNION ALL SELECT * FROM steps)
+SELECT v.patient_id, v.episode_id, v.visit_id, v.visit_date, v.visit_type, v.site,
+       v.pump_model_if AS pump_model, v.indication_if AS indication, v.clinician_if AS clinician,
+       v.drug_if AS drug, v.dose_if AS daily_dose_mg, v.concentration_if AS concentration_mg_ml,
+       f.rule, f.maximum, f.previous_dose_mg,
+       CASE WHEN f.previous_dose_mg > 0
+            THEN round(100 * (v.dose_if - f.previous_dose_mg) / f.previous_dose_mg, 1) END AS step_up_pct
+FROM flags f JOIN pq_visits v ON v.vkey = f.vkey
