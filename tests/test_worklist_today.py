@@ -266,3 +266,19 @@ def test_default_today_is_the_date_it_runs() -> None:
     with engine_db(five_pumps()) as con:
         df = worklist(con, None, 10_000)
     assert set(df["today"]) == {pd.Timestamp(dt.date.today())}
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_a_dashboard_filter_narrows_the_list(stored: bool) -> None:
+    """The dashboard's site filter (`narrow`) keeps site B's pumps only (m, z, u), with the
+    stored open fills or with ones built for another configuration."""
+    from analytics.engine.tables import narrow, prepare
+
+    config = DEFAULT if stored else replace(DEFAULT, suppress_below=5)
+    with engine_db(five_pumps()) as con:
+        prepare(con, None, config)
+        narrow(con, "site", "B", "unknown")
+        df = worklist(con, D("2024-03-01"), 60, config)
+        load = workload(con, D("2024-03-01"), 8, config)
+    assert list(df["patient_id"]) == ["m", "z", "u"]
+    assert set(load["site"]) == {"B"} and load["refills_due"].sum() == 3

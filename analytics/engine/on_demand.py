@@ -4,6 +4,8 @@
                    (sql/09_pumps.sql; settings battery_life_months, eri_warning_days)
 * `pq_dose_flags`  one row per visit and dose-safety rule broken (sql/10_dose_flags.sql;
                    settings dose_max_mg_day, concentration_max_mg_ml, dose_step_up_pct)
+* `pq_open_fills`  the fills waiting for a refill (no next fill, episode open), read by
+                   the worklist and the workload forecast (sql/11_open_fills.sql)
 
 Ingest stores them for the data's end and the default configuration beside the other
 engine tables (`store_on_demand`); `prepare` then shows them as views. For any other
@@ -31,7 +33,11 @@ from analytics.engine.tables import (
 from analytics.errors import PumpqiError
 from analytics.vocabulary import DIMENSIONS
 
-STAGES: dict[str, str] = {"pq_pumps": "09_pumps", "pq_dose_flags": "10_dose_flags"}
+STAGES: dict[str, str] = {
+    "pq_pumps": "09_pumps",
+    "pq_dose_flags": "10_dose_flags",
+    "pq_open_fills": "11_open_fills",
+}
 """The SQL file of each on-demand table (tables.ON_DEMAND_TABLES, in that order)."""
 _FILTER_COLUMNS = frozenset(d.column for d in DIMENSIONS)
 

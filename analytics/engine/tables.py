@@ -8,8 +8,9 @@
   empty dates, statuses
 * `pq_exposure` pump-days per patient, month and group values in force
 * `pq_reports`  complication reports with their episode and group values
-* `pq_pumps`, `pq_dose_flags`  pump periods with battery end of life, dose-safety
-  flags: built only when asked for (analytics.engine.on_demand), stored by ingest
+* `pq_pumps`, `pq_dose_flags`, `pq_open_fills`  pump periods with battery end of life,
+  dose-safety flags, the fills waiting for a refill: built only when asked for
+  (analytics.engine.on_demand), stored by ingest
 
 Every figure of the product is computed from these tables, so the CLI, the
 dashboard and the report cannot drift apart.
@@ -111,7 +112,7 @@ def _register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         con.unregister(f"{name}_frame")
 
 
-ON_DEMAND_TABLES: tuple[str, ...] = ("pq_pumps", "pq_dose_flags")
+ON_DEMAND_TABLES: tuple[str, ...] = ("pq_pumps", "pq_dose_flags", "pq_open_fills")
 """Read only by the planning figures: stored by ingest for the data's end, otherwise
 built when first asked for (analytics.engine.on_demand), so that other cut-offs' figures
 (a monthly report) do not pay for them."""

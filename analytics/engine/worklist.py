@@ -15,7 +15,8 @@ import duckdb
 import pandas as pd
 
 from analytics.config import DEFAULT, Config
-from analytics.engine.tables import prepare, resolve_as_of
+from analytics.engine.on_demand import on_demand
+from analytics.engine.tables import resolve_as_of
 from analytics.vocabulary import WORKLIST_STATUS, WORKLIST_STATUSES
 
 WORKLIST_COLUMNS: tuple[str, ...] = (
@@ -41,11 +42,11 @@ WORKLIST_COLUMNS: tuple[str, ...] = (
 OPEN_FILLS_SQL = """
 SELECT patient_id, site, drug, pump_model, fill_date, fill_visit_id, due_date, empty_date,
        due_date + CAST($grace AS INTEGER) AS due_grace
-FROM pq_refills
-WHERE next_fill_date IS NULL AND episode_end IS NULL AND due_date IS NOT NULL
+FROM pq_open_fills
+WHERE due_date IS NOT NULL
 """
-"""The open fills as known at the data's end: no next fill, episode open, due date known
-(a fill whose due date is unknown is on the data-quality page, not on the worklist)."""
+"""The open fills as known at the data's end (no next fill, episode open: pq_open_fills)
+whose due date is known (an unknown one is on the data-quality page, not the worklist)."""
 
 RISK_SQL = """
 SELECT d.drug, min(coalesce(r.risk_class, CAST($default_risk AS INTEGER))) AS risk_class
@@ -128,7 +129,7 @@ def as_of_for_today(
     """Prepare the engine tables for a list made on `today`: as of the data's end, or as
     of `today` when it is earlier (the data as known on that day). Returns that as_of."""
     end = resolve_as_of(con, None)
-    return prepare(con, min(end, today), config)
+    return on_demand(con, "pq_open_fills", min(end, today), config)
 
 
 def _register_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:

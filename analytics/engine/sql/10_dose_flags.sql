@@ -18,7 +18,7 @@ WITH maxima AS (
     -- the maxima of each drug in force (a mixture: its first part's), worked out once
     SELECT d.drug, m.dose_max, m.concentration_max
     FROM (SELECT DISTINCT drug_if AS drug FROM pq_visits WHERE in_ep AND drug_if IS NOT NULL) d
-    JOIN cfg_dose_max m ON m.drug = trim(split_part(d.drug, '+', 1))
+    JOIN cfg_dose_max m ON m.drug = lower(trim(split_part(d.drug, '+', 1)))
 ),
 above AS (
     SELECT v.vkey, x.rule, x.maximum, NULL::DOUBLE AS previous_dose_mg
