@@ -1,5 +1,5 @@
 """The nurse's worklist as of today and the refill workload of the coming weeks
-(definitions: "Worklist as of today", "Workload forecast").
+(definitions: "The worklist as of today", "Workload forecast").
 
 Both read the open fills of the stored refills table (no next fill, episode open, due
 date known) as the data knew them on its last day, and judge them against *today*:
