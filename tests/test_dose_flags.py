@@ -114,8 +114,8 @@ def test_flags_listed_with_their_maximum_and_rule() -> None:
         for r in df.itertuples()
     ]  # fmt: skip
     assert got == [
-        ("a", "2024-01-05", "concentration_above_max", 16, 25, 20),
         ("a", "2024-01-05", "dose_above_max", 16, 25, 15),
+        ("a", "2024-01-05", "concentration_above_max", 16, 25, 20),
         ("c", "2024-01-05", "concentration_above_max", 1, 16, 15),
         ("d", "2024-02-01", "dose_step_up", 0.64, 2, 0.6),
         ("j", "2024-02-10", "dose_above_max", 16, 20, 15),

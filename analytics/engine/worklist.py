@@ -10,6 +10,7 @@ than the data's end takes the data as it was known on that day.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -151,6 +152,23 @@ def _register_tables(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         con.unregister(f"{name}_frame")
 
 
+def _listed(
+    con: duckdb.DuckDBPyConnection, today: dt.date | None, within: int | None, config: Config
+) -> dict[str, Any]:
+    """Prepare the open fills and the lookup tables; the parameters of WORKLIST_SQL."""
+    today = dt.date.today() if today is None else today
+    as_of = as_of_for_today(con, today, config)
+    _register_tables(con, config)
+    return {
+        "grace": config.grace_days,
+        "default_risk": config.default_risk_class,
+        "data_end": as_of,
+        "today": today,
+        "within": config.worklist_days if within is None else int(within),
+        "data_age": (today - as_of).days,
+    }
+
+
 def worklist(
     con: duckdb.DuckDBPyConnection,
     today: dt.date | None = None,
@@ -166,20 +184,9 @@ def worklist(
     drug (a mixture: the highest class of its parts), then days to the empty date (an
     unknown empty date after the known ones), then days to the due date.
     """
-    today = dt.date.today() if today is None else today
-    within = config.worklist_days if within is None else int(within)
-    as_of = as_of_for_today(con, today, config)
-    _register_tables(con, config)
-    age = (today - as_of).days
-    params = {
-        "grace": config.grace_days,
-        "default_risk": config.default_risk_class,
-        "data_end": as_of,
-        "today": today,
-        "within": within,
-        "data_age": age,
-    }
+    params = _listed(con, today, within, config)
     df = con.execute(WORKLIST_SQL, params).df()
+    as_of, today, age = params["data_end"], params["today"], params["data_age"]
     df["data_end"] = pd.Timestamp(as_of)
     df["today"] = pd.Timestamp(today)
     df["data_age_days"] = age
@@ -197,7 +204,12 @@ def worklist_counts(
 ) -> pd.DataFrame:
     """Fills on the worklist by site and status (counts only, for shared packs): every
     site with an open fill and every worklist status, zeros included."""
-    wl = worklist(con, today, within, config)
+    listed = _listed(con, today, within, config)
+    found = con.execute(
+        "SELECT coalesce(site, 'unknown') AS site, status_code, count(*) AS fills "
+        f"FROM ({WORKLIST_SQL}) GROUP BY ALL",
+        listed,
+    ).df()
     sites = con.execute(
         f"SELECT DISTINCT coalesce(site, 'unknown') AS site FROM ({OPEN_FILLS_SQL}) ORDER BY 1",
         {"grace": config.grace_days},
@@ -206,12 +218,7 @@ def worklist_counts(
         [list(sites), [s.id for s in WORKLIST_STATUSES]], names=["site", "status_code"]
     )
     counts = (
-        wl.assign(site=wl["site"].fillna("unknown"))
-        .groupby(["site", "status_code"])
-        .size()
-        .reindex(grid, fill_value=0)
-        .rename("fills")
-        .reset_index()
+        found.set_index(["site", "status_code"])["fills"].reindex(grid, fill_value=0).reset_index()
     )
     counts["status"] = counts["status_code"].map(lambda c: WORKLIST_STATUS[c].label)
     counts["fills"] = counts["fills"].astype("int64")

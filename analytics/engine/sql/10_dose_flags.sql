@@ -48,7 +48,8 @@ steps AS (
       AND 100 * (daily_dose_mg - previous_dose_mg) / previous_dose_mg > CAST($step_up_pct AS DOUBLE) + 1e-9
 ),
 flags AS (SELECT * FROM above UNION ALL SELECT * FROM steps)
-SELECT v.patient_id, v.episode_id, v.visit_id, v.visit_date, v.visit_type, v.site,
+-- vkey (the visit's place in the visit order) orders the list and counts visits cheaply
+SELECT f.vkey, v.patient_id, v.episode_id, v.visit_id, v.visit_date, v.visit_type, v.site,
        v.pump_model_if AS pump_model, v.indication_if AS indication, v.clinician_if AS clinician,
        v.drug_if AS drug, v.dose_if AS daily_dose_mg, v.concentration_if AS concentration_mg_ml,
        f.rule, f.maximum, f.previous_dose_mg,
