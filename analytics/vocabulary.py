@@ -102,6 +102,83 @@ WORKLIST_STATUS_IDS: tuple[str, ...] = tuple(
     if s.worklist_rank is not None
 )
 
+# --- the worklist as of today, battery and dose safety -----------------------------
+
+
+@dataclass(frozen=True)
+class WorklistStatus:
+    """A worklist row's status, judged on today against the data's end.
+
+    label: fixed words (counts, legends); words: a row's words, where {n} is the number
+    of days (days to the due date, or the data's age) and {s} its plural 's'.
+    """
+
+    id: str
+    label: str
+    words: str
+    meaning: str
+    colour: str
+
+
+WORKLIST_STATUSES: tuple[WorklistStatus, ...] = (
+    WorklistStatus(
+        "missed",
+        STATUS["missed"].label,
+        STATUS["missed"].label,
+        "no refill in the data, already past due (+ grace) at the data's end, and past the "
+        "computed empty date today",
+        STATUS["missed"].colour,
+    ),
+    WorklistStatus(
+        "overdue",
+        STATUS["overdue"].label,
+        STATUS["overdue"].label,
+        "no refill in the data, past due (+ grace) at the data's end, not dry by today",
+        STATUS["overdue"].colour,
+    ),
+    WorklistStatus(
+        "check",
+        "check: may have fallen due since the data's end",
+        "check: may be due, data is {n} day{s} old",
+        "not yet due (+ grace) at the data's end, past it today: a refill may have been "
+        "done since the extract",
+        "#8E24AA",
+    ),
+    WorklistStatus(
+        "grace",
+        "due date passed, within grace",
+        "due {n} day{s} ago, within grace",
+        "the due date has passed, the grace days have not",
+        "#F9A825",
+    ),
+    WorklistStatus(
+        "due",
+        "due soon",
+        "due in {n} day{s}",
+        "due today or within the worklist window (due today: 'due today')",
+        STATUS["pending"].colour,
+    ),
+)
+WORKLIST_STATUS: dict[str, WorklistStatus] = {s.id: s for s in WORKLIST_STATUSES}
+
+BATTERY_STATUS_LABELS: dict[str, str] = {
+    "past_eol": "past end of life",
+    "eri": "elective-replacement warning",
+    "eol_soon": "end of life ahead",
+}
+"""A pump in place on the battery plan, judged on today (in this order)."""
+IMPLANT_SOURCE_LABELS: dict[str, str] = {
+    "implant": "implant visit",
+    "replacement": "replacement visit",
+    "recorded": "recorded pump implant date",
+}
+DOSE_RULE_LABELS: dict[str, str] = {
+    "dose_above_max": "daily dose above the maximum",
+    "concentration_above_max": "concentration above the maximum",
+    "dose_step_up": "dose step up above the limit",
+}
+"""The dose-safety rules, in the order they are listed and counted."""
+
 # --- grouping dimensions -----------------------------------------------------------
 
 
@@ -445,6 +522,10 @@ WORDS: dict[str, Mapping[str, str]] = {
     "due_source": DUE_SOURCE_LABELS,
     "count_unit": {"event": "events", "report": "reports"},
     "outcome_window": {w.id: w.label for w in OUTCOME_WINDOWS},
+    "worklist_status": {s.id: s.label for s in WORKLIST_STATUSES},
+    "battery_status": BATTERY_STATUS_LABELS,
+    "implant_source": IMPLANT_SOURCE_LABELS,
+    "dose_rule": DOSE_RULE_LABELS,
 }
 """Every coded value's readable words, by the column (or kind) that holds it."""
 

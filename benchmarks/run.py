@@ -11,8 +11,9 @@ as CSV under benchmarks/results/, and flags any step whose cost grows faster tha
 linearly between scales. Targets (2 cores, 24 GB) at 10M visits: ingest <= 60 s,
 refills + metrics <= 8 s, dashboard page functions <= 2 s, report <= 30 s,
 survival (pump periods and the curves) <= 2 s, surgical outcomes <= 2 s (and their
-engine stage alone, as ingest computes it), peak memory <= 6 GB; ingest of 1M visits
-<= 10 s and <= 2 GB.
+engine stage alone, as ingest computes it), the worklist, battery plan and dose flags
+(from stored tables) <= 1 s each, peak memory <= 6 GB; ingest of 1M visits <= 10 s and
+<= 2 GB.
 
     uv run python benchmarks/run.py --scale 1m --step surgical --step procedures-stage
 """
@@ -52,6 +53,9 @@ STEPS: tuple[str, ...] = (
     "survival",
     "page:overview",
     "page:worklist",
+    "worklist",
+    "battery-plan",
+    "dose-flags",
     "report",
 )
 
@@ -170,6 +174,35 @@ def _spc(con: object) -> int:
     return len(p.table) + len(u.table)
 
 
+def _a_week_after_the_data(con: object) -> dt.date:
+    """A fixed 'today' for the lists made as of today: the data's end + 7 days."""
+    from analytics.engine.tables import resolve_as_of
+
+    return resolve_as_of(con, None) + dt.timedelta(days=7)  # type: ignore[arg-type]
+
+
+def _worklist(con: object) -> int:
+    from analytics.engine.worklist import worklist, worklist_counts, workload
+
+    today = _a_week_after_the_data(con)
+    n = len(worklist(con, today))  # type: ignore[arg-type]
+    return n + len(worklist_counts(con, today)) + len(workload(con, today))  # type: ignore[arg-type]
+
+
+def _battery_plan(con: object) -> int:
+    from analytics.engine.battery import battery_plan, battery_plan_counts, replaced_before_eol
+
+    today = _a_week_after_the_data(con)
+    n = len(battery_plan(con, today)) + len(battery_plan_counts(con, today))  # type: ignore[arg-type]
+    return n + len(replaced_before_eol(con, by="site"))  # type: ignore[arg-type]
+
+
+def _dose_flags(con: object) -> int:
+    from analytics.engine.dose_flags import dose_flag_counts, dose_flags
+
+    return len(dose_flags(con)) + len(dose_flag_counts(con, by="site"))  # type: ignore[arg-type]
+
+
 def _survival(con: object) -> int:
     """Pump periods for one endpoint, the curves by site and the 1- and 5-year figures:
     what the survival page asks for."""
@@ -226,6 +259,9 @@ CHILD_STEPS: dict[str, Callable[[str], dict[str, object]]] = {
     "survival": _with_reader(_survival),
     "page:overview": _with_reader(_page("overview")),
     "page:worklist": _with_reader(_page("worklist_figures")),
+    "worklist": _with_reader(_worklist),
+    "battery-plan": _with_reader(_battery_plan),
+    "dose-flags": _with_reader(_dose_flags),
     "report": step_report,
 }
 
@@ -236,6 +272,9 @@ WARM_IMPORTS: tuple[str, ...] = (
     "analytics.engine.metrics",
     "analytics.engine.complications",
     "analytics.engine.survival",
+    "analytics.engine.worklist",
+    "analytics.engine.battery",
+    "analytics.engine.dose_flags",
     "analytics.spc",
     "analytics.figures",
     "analytics.report",

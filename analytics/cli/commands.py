@@ -247,6 +247,7 @@ def _register() -> None:
     from analytics.cli.complications import complications
     from analytics.cli.dashboard import dashboard, demo
     from analytics.cli.deidentify import deidentify
+    from analytics.cli.plan import dose_flags, plan, worklist
     from analytics.cli.report import report
     from analytics.cli.spc import annotate, annotations_command, spc
     from analytics.cli.survival import survival
@@ -265,6 +266,8 @@ def _register() -> None:
     ):
         main.add_command(command)
     main.add_command(survival)
+    for command in (worklist, plan, dose_flags):
+        main.add_command(command)
 
 
 _register()

@@ -115,7 +115,8 @@ def worklist(
 ) -> pd.DataFrame:
     """The nurse manager's action list as of `as_of`: the latest fill of each open
     therapy whose refill is due within `days` (pending), overdue (alarm passed, not
-    dry yet) or missed (ran dry, no refill yet), most urgent first."""
+    dry yet) or missed (ran dry, no refill yet), most urgent first. The list as of
+    today, ordered by risk, is analytics.engine.worklist.worklist."""
     as_of = prepare(con, as_of, config)
     days = config.worklist_days if days is None else days
     sql, extra = with_facts(

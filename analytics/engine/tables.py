@@ -10,6 +10,9 @@
 * `pq_reports`  complication reports with their episode, group values and event
   (reports of one code chained within `event_merge_days` are one event)
 * `pq_procedures` surgical procedures with their outcome windows (sql/09_procedures.sql)
+* `pq_pumps`, `pq_dose_flags`, `pq_open_fills`  pump periods with battery end of life,
+  dose-safety flags, the fills waiting for a refill: built only when asked for
+  (analytics.engine.on_demand), stored by ingest
 
 Every figure of the product is computed from these tables, so the CLI, the
 dashboard and the report cannot drift apart.
@@ -134,6 +137,13 @@ def _register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
         con.unregister(f"{name}_frame")
 
 
+ON_DEMAND_TABLES: tuple[str, ...] = ("pq_pumps", "pq_dose_flags", "pq_open_fills")
+"""Read only by the planning figures: stored by ingest for the data's end, otherwise
+built when first asked for (analytics.engine.on_demand), so that other cut-offs' figures
+(a monthly report) do not pay for them."""
+NARROWED = "pq_narrowed"
+"""The filters `narrow` applied since `prepare` (for on-demand tables built later)."""
+
 ENGINE_TABLES: tuple[str, ...] = (
     "pq_visits",
     "pq_episodes",
@@ -144,6 +154,7 @@ ENGINE_TABLES: tuple[str, ...] = (
     "pq_exposure",
     "pq_reports",
     "pq_procedures",
+    *ON_DEMAND_TABLES,
 )
 INTERMEDIATE_TABLES: tuple[str, ...] = ("pq_fill_segments", "pq_fill_volume", "pq_fill_base")
 """Needed only to compute pq_refills: dropped once it is built, so that the later stages
@@ -154,6 +165,7 @@ CACHED_TABLES: tuple[str, ...] = (
     "pq_exposure",
     "pq_reports",
     "pq_procedures",
+    *ON_DEMAND_TABLES,
 )
 """What ingest stores for the data's end (pq_visits is then engine_visits itself, and
 the fill intermediates are needed only to compute pq_refills)."""
@@ -163,7 +175,7 @@ CACHE_PREFIX = "engine_cache_"
 CACHE_KEY = "engine_cache_key"
 
 
-ENGINE_VERSION = 5
+ENGINE_VERSION = 6
 """Raised whenever the engine tables change shape or meaning: stored tables of another
 version are never read (they are computed afresh until the next ingest or upgrade)."""
 
@@ -201,6 +213,9 @@ def build_cache(con: duckdb.DuckDBPyConnection) -> None:
         return  # nothing to compute yet (every row quarantined, or complications only)
     as_of = resolve_as_of(con, None)
     _compute(con, as_of, DEFAULT, store=True)
+    from analytics.engine.on_demand import store_on_demand
+
+    store_on_demand(con, as_of)
     con.execute(
         "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [CACHE_KEY, _key(as_of, DEFAULT)]
     )
@@ -218,7 +233,7 @@ def rebuild_stored(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _use_cache(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ENGINE_TABLES:
+    for name in (*ENGINE_TABLES, NARROWED):
         _drop_temp(con, name)
     # at the data's end every visit is known: pq_visits is the stored visit order itself
     con.execute(f"CREATE TEMP VIEW pq_visits AS SELECT * FROM main.{VISIT_ORDER_TABLE}")
@@ -229,8 +244,14 @@ def _use_cache(con: duckdb.DuckDBPyConnection) -> None:
 def narrow(con: duckdb.DuckDBPyConnection, column: str, value: str, unknown: str) -> None:
     """Keep only the rows of FILTERED_TABLES whose `column` (from the caller's fixed
     allow-list) equals `value` (bound), a missing value counting as `unknown`: the
-    dashboard's filters. Works on stored views and computed tables alike."""
-    for name in FILTERED_TABLES:
+    dashboard's filters. Works on stored views and computed tables alike; on-demand
+    tables are narrowed now when present, else when built (NARROWED)."""
+    con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {NARROWED} (col VARCHAR, val VARCHAR, unk VARCHAR)"
+    )
+    con.execute(f"INSERT INTO {NARROWED} VALUES (?, ?, ?)", [column, value, unknown])
+    present = [t for t in ON_DEMAND_TABLES if temp_exists(con, t)]
+    for name in (*FILTERED_TABLES, *present):
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {name}__narrow AS SELECT * FROM {name} "
             f"WHERE coalesce({column}, $unknown) = $value",
@@ -284,7 +305,7 @@ def _compute(
     exposure_from = as_of.replace(day=1) if reuse else EARLIEST
     values = _values(as_of, config, exposure_from)
     source = _visit_order_source(con)
-    for name in (*ENGINE_TABLES, *(f"{t}_open" for t in REUSED_TABLES)):
+    for name in (*ENGINE_TABLES, NARROWED, *(f"{t}_open" for t in REUSED_TABLES)):
         _drop_temp(con, name)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pq_cutoff AS "
@@ -362,6 +383,16 @@ def uses_stored_tables(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     row = con.execute("SELECT stored FROM pq_prepared").fetchall()
     return bool(row and row[0][0])
+
+
+def temp_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a temp table or view of that name exists on the connection."""
+    found = con.execute(
+        "SELECT (SELECT count(*) FROM duckdb_views() WHERE view_name = $n AND temporary) "
+        "+ (SELECT count(*) FROM duckdb_tables() WHERE table_name = $n AND temporary)",
+        {"n": name},
+    ).fetchall()
+    return bool(found[0][0])
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str, temporary: bool) -> bool:
