@@ -5,13 +5,17 @@ rows already in quarantine counted as such. Hand-written files, hand-worked answ
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.cli.commands import main
 from analytics.errors import FileFault
+from analytics.ingest.contract import TABLES
 from analytics.ingest.load import ingest_files, validate_files
 from analytics.store import reader
 from tests.conftest import write_csv
@@ -373,3 +377,68 @@ def test_the_same_bad_rows_again_store_nothing_new(tmp_path: Path) -> None:
     assert len(quarantine(db)) == 1
     _, faults = validate_files(tmp_path / "b.csv")
     assert len(faults) == 1, "validate, which sees no database, lists the row"
+
+
+# --- property: faults per column, the refusal rule, a cumulative export -------------------
+
+MUTATIONS = {
+    "visit_date": ("2024-13-01", "unparseable date (expected YYYY-MM-DD)"),
+    "reservoir_ml": ("250", "out of range (allowed from 1 to 100)"),
+    "concentration_mg_ml": ("abc", "not a number"),
+    "volume_added_ml": ("-1", "out of range (allowed from 0 to 100)"),
+    "indication": ("spasticty", "unknown value (did you mean `spasticity`?)"),
+}
+ORDER = [c.name for c in TABLES["visits"].columns]
+
+
+def _refused(faulty: list[frozenset[str]]) -> bool:
+    """The rule, computed apart: one column's fault in more than half of >= 5 rows."""
+    worst = max((sum(name in s for s in faulty) for name in MUTATIONS), default=0)
+    return worst > len(faulty) / 2 and worst >= 5
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    faulty=st.lists(
+        st.frozensets(st.sampled_from(sorted(MUTATIONS)), max_size=3), min_size=2, max_size=24
+    ),
+    cut=st.floats(min_value=0.2, max_value=0.8),
+)
+def test_every_fault_is_listed_and_a_cumulative_export_is_quarantined_once(
+    faulty: list[frozenset[str]], cut: float
+) -> None:
+    rows = clean_rows(len(faulty))
+    for row, names in zip(rows, faulty, strict=True):
+        for name in names:
+            row[col(name)] = MUTATIONS[name][0]
+    first = max(1, int(len(rows) * cut))
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        jan = write_csv(tmp / "jan.csv", HEADER, rows[:first])
+        feb = write_csv(tmp / "feb.csv", HEADER, rows)
+        for path, part in ((jan, faulty[:first]), (feb, faulty)):
+            if _refused(part):
+                with pytest.raises(FileFault, match="the whole file is refused"):
+                    validate_files(path)
+                continue
+            want = [
+                (i + 2, name, MUTATIONS[name][1])
+                for i, names in enumerate(part)
+                for name in sorted(names, key=ORDER.index)
+            ]
+            assert faults_of(path) == want
+        if _refused(faulty[:first]) or _refused(faulty):
+            return
+        db = tmp / "x.duckdb"
+        (a,) = ingest_files(db, jan)
+        (b,) = ingest_files(db, feb)
+        bad_jan = sum(bool(s) for s in faulty[:first])
+        bad_all = sum(bool(s) for s in faulty)
+        assert (a.rows_quarantined, b.rows_quarantined) == (bad_jan, bad_all)
+        assert b.rows_already_quarantined == bad_jan
+        assert b.rows_already_present == first - bad_jan
+        stored = quarantine(db)
+        assert len(stored) == bad_all, "each bad row once"
+        for _, line, columns, _ in stored:
+            names = faulty[line - 2]
+            assert columns == ", ".join(sorted(names, key=ORDER.index))
