@@ -45,6 +45,8 @@ class ChartFigure:
 
     @property
     def title(self) -> str:
+        if self.unit == "event":
+            return self.measure.label
         return f"{self.measure.label}, by {self.unit}"
 
     def point_signal(self, period: str) -> str:
@@ -131,3 +133,32 @@ def too_sparse(series: pd.DataFrame, measure: Measure) -> bool:
     den = pd.to_numeric(series[measure.denominator], errors="coerce").fillna(0)
     total = int((hidden | (den > 0)).sum())
     return total > 0 and int(hidden.sum()) * 3 > total
+
+
+def gap_chart(
+    title: str,
+    chart_kind: str,
+    dates: pd.Series,
+    gaps: pd.Series,
+    y_title: str,
+    min_points: int = 3,
+) -> ChartFigure:
+    """A rare-event chart: the gap before each event (refills between errors: a g-chart;
+    days between events: a t-chart), one point per event in date order."""
+    measure = Measure(
+        f"{chart_kind}_gap", title, title, "gap", None, 1.0, y_title, chart_kind,  # type: ignore[arg-type]
+        True, "", y_title=y_title, min_points=min_points,
+    )  # fmt: skip
+    keep = gaps.notna() & (gaps >= (1 if chart_kind == "t" else 0))
+    x, y = pd.to_datetime(dates[keep]).reset_index(drop=True), gaps[keep].astype(float)
+    if len(y) < min_points:
+        return ChartFigure(
+            measure, "event", None,
+            message=f"Not enough to draw a chart: {len(y)} event gap(s); at least "
+            f"{min_points} are needed. No statement about signals can be made.",
+        )  # fmt: skip
+    result = qic(y=y.reset_index(drop=True), x=x, chart=chart_kind)  # type: ignore[arg-type]
+    return ChartFigure(
+        measure, "event", result, caption=how_to_read(result), summary=summary_sentence(result),
+        signals=tuple(signal_sentences(result)),
+    )  # fmt: skip

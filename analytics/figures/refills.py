@@ -91,7 +91,7 @@ def fill_lists(cut: Cutoff, scope: Scope) -> tuple[FigureTable, FigureTable, Fig
         )
 
     return (
-        table("missed_fills", f"{STATUS['missed'].label.capitalize()}: fills due in {scope.label()}",
+        table("missed_fills", f"Refills due in {scope.label()} that ran dry (computed)",
               missed, missed_cols, "Next fill empty: no refill yet at the cut-off."),
         table("early_refills", f"Early refills ({cut.config.early_days}+ days before the due date)",
               early, LIST_COLUMNS),

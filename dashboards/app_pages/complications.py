@@ -8,6 +8,7 @@ from _funnel import funnel_chart
 from _state import current_scope
 
 from analytics.figures import ComplicationsFigures, is_hidden
+from analytics.figures.outcomes import OutcomesFigures
 from analytics.vocabulary import DIMENSION
 
 
@@ -68,6 +69,41 @@ def body() -> None:
     else:
         with st.expander("List of serious events"):
             figure_table(data.serious, caption=False)
+
+    outcomes: OutcomesFigures = load("outcomes")
+    st.subheader("Surgical outcomes, per procedure")
+    st.caption(
+        "Most infections and wound problems start at surgery: counted per 100 procedures "
+        "(implant, replacement, revision) in a window after each, not per pump-day, so that a "
+        "site that implants many pumps does not look worse for it."
+    )
+    tabs = st.tabs([w.label.capitalize() for w in outcomes.surgical])
+    for tab, w in zip(tabs, outcomes.surgical, strict=True):
+        with tab:
+            control_chart(w.chart, key=f"surgical_{w.window_id}")
+            figure_table(w.by_site)
+            if w.by_type is not None:
+                figure_table(w.by_type)
+    st.subheader("By category of complication")
+    st.caption(
+        "Each category has its own chart: a rise in infections is not hidden by fewer side effects."
+    )
+    left, right = st.columns(2)
+    for i, chart in enumerate(outcomes.categories):
+        with left if i % 2 == 0 else right:
+            control_chart(chart, key=f"category_{i}")
+    if outcomes.refill_errors is not None and outcomes.deep_infections is not None:
+        st.subheader("Rare events")
+        st.caption(
+            "For events too rare for a monthly rate: the gap before each event. A point above "
+            "the upper limit is an unusually long spell without events; below the lower limit, "
+            "events unusually close together."
+        )
+        left, right = st.columns(2)
+        with left:
+            control_chart(outcomes.refill_errors, key="rare_refill_errors")
+        with right:
+            control_chart(outcomes.deep_infections, key="rare_deep_infections")
 
     st.subheader("Reports outside a therapy episode")
     st.caption(
