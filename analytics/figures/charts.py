@@ -10,7 +10,7 @@ than the measure's minimum remain, there is no chart and no claim about signals.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -116,6 +116,8 @@ def measure_chart(
             result = None  # e.g. a process change at the last point: a part needs 2 points
     if result is None:
         result = qic(y=y, n=n, x=x, chart=measure.chart, multiply=measure.chart_multiply)
+    if unit == "quarter":
+        result = replace(result, x_kind="quarter")  # sentences say "Q3 2026"
     return ChartFigure(
         measure, unit, result,
         caption=how_to_read(result),

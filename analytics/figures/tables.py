@@ -65,7 +65,7 @@ def refills_by_group(cut: Cutoff, scope: Scope, dim: str) -> FigureTable:
 
 
 def complications_by_group(cut: Cutoff, scope: Scope, dim: str) -> FigureTable:
-    """Complication reports in the period per 1,000 pump-days, by group, exact intervals."""
+    """Complications (events) in the period per 1,000 pump-days, by group, exact intervals."""
     c, level, period = scope_cells_for(cut, scope)
     df = c.table(level, period, dim, ["complications"])
     df = df[df["pump_days"] > 0]

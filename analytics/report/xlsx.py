@@ -28,7 +28,7 @@ from analytics.report.tables import input_files, monthly_metrics
 
 CHARTS: tuple[tuple[str, str, str], ...] = (
     ("on_time_rate", "On-time refill rate", "0%"),
-    ("complication_rate_per_1000", "Complication reports per 1,000 pump-days", "0.0"),
+    ("complication_rate_per_1000", "Complications per 1,000 pump-days", "0.0"),
 )
 
 

@@ -25,21 +25,24 @@ def body() -> None:
     with left:
         bar_chart(
             cats[:-1], "category", "reports", key="compl_categories", horizontal=True,
-            title="Reports by category in the period",
-            how_to_read="longer bars are more frequent categories; the table below gives the "
-            "rate per 1,000 pump-days with its 95 % interval.",
+            title="Complications by category in the period",
+            how_to_read="longer bars are more frequent categories (complications counted "
+            "per event); the table below gives the rate per 1,000 pump-days with its 95 % "
+            "interval.",
+            labels={"reports": "complications", "category": ""},
         )  # fmt: skip
     with right:
         surgery = data.surgery.frame
         long = surgery.melt(
             id_vars=["category"], value_vars=[c.key for c in data.surgery.columns[1:-1]],
-            var_name="time from surgery", value_name="reports",
+            var_name="time from surgery", value_name="complications",
         )  # fmt: skip
         bar_chart(
-            long, "category", "reports", color="time from surgery", key="compl_time",
-            horizontal=True, title="Time from the latest surgery to the report",
-            how_to_read="early reports (within 30 days) point to surgical technique, later "
-            "ones to long-term device or drug problems.",
+            long, "category", "complications", color="time from surgery", key="compl_time",
+            horizontal=True, title="Time from the latest surgery to the complication",
+            how_to_read="early complications (first reported within 30 days) point to "
+            "surgical technique, later ones to long-term device or drug problems.",
+            labels={"category": ""},
         )  # fmt: skip
     with st.expander("Rates by category"):
         figure_table(data.categories, caption=False)

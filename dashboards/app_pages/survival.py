@@ -24,8 +24,8 @@ def body() -> None:
     st.caption(
         "Like the manufacturers' product performance reports: the share of pumps still free "
         "of the event, by days since implant. A pump implanted before the data enters late "
-        "when its implant date is recorded. The whole history of the data (the period does "
-        "not apply)."
+        "when its implant date is recorded. The whole history of the data, all pumps: the "
+        "period and the filters do not apply (use 'Curves by' to compare groups)."
     )
     tabs = st.tabs([e.label.split(" (")[0].capitalize() for e in data.endpoints])
     for tab, e in zip(tabs, data.endpoints, strict=True):

@@ -13,6 +13,8 @@ from analytics.export import csv_bytes
 from analytics.figures import FigureTable, WorklistFigures
 
 DEFAULT_DAYS = 14
+SHOWN = ("patient_id", "status", "risk_class", "days_to_empty", "due_date", "empty_date",
+         "drug", "site", "fill_date", "fill_visit_id")  # fmt: skip
 
 
 def _days_from_url() -> int:
@@ -53,8 +55,9 @@ def body() -> None:
         st.success("Nothing due, past the alarm date or dry for this selection.")
         return
     items = data.items.frame.assign(patient_id=data.items.frame["patient_id"].map(quote))
+    shown = tuple(c for c in data.items.columns if c.key in SHOWN)  # the CSV has every column
     figure_table(
-        FigureTable(data.items.key, data.items.caption, items, data.items.columns, data.items.note),
+        FigureTable(data.items.key, data.items.caption, items, shown, data.items.note),
         height=min(36 * (len(items) + 1) + 2, 640),
         links={"patient_id": "timeline?patient="},
     )
