@@ -51,11 +51,22 @@ class ChartFigure:
 
     def point_signal(self, period: str) -> str:
         """'above the upper limit', 'below the lower limit', 'runs signal' (joined by
-        '; '), 'none', or '' when the chart has no point for the period (YYYY-MM)."""
+        '; '), 'none', or '' when the chart has no point for the period (YYYY-MM, or
+        YYYYQn on a chart by quarter)."""
         if self.result is None:
             return ""
         t = self.result.table
-        key = pd.to_datetime(t["x"]).dt.strftime("%Y-%m")
+        x = pd.to_datetime(t["x"])
+        by_quarter = "Q" in period
+        if by_quarter != (self.unit == "quarter"):
+            return (
+                ""  # a quarter is not one point of a monthly chart, nor a month of one by quarter
+            )
+        key = (
+            x.dt.year.astype(str) + "Q" + x.dt.quarter.astype(str)
+            if by_quarter
+            else x.dt.strftime("%Y-%m")
+        )
         rows = t[key == period]
         if rows.empty:
             return ""
