@@ -13,7 +13,7 @@ from analytics.figures.cells import ALL, Cells, Level, scope_cells, shared_cells
 from analytics.figures.charts import ChartFigure, measure_chart, too_sparse
 from analytics.figures.disclosure import METRICS_RULES
 from analytics.figures.memo import memo
-from analytics.figures.model import is_hidden
+from analytics.figures.model import is_hidden, shown_or_nonzero
 from analytics.figures.scope import Cutoff, Scope, quarter_months
 from analytics.spc import Annotation, list_annotations
 from analytics.vocabulary import Measure
@@ -89,7 +89,7 @@ def chart(cut: Cutoff, scope: Scope, measure: Measure) -> ChartFigure:
     series, unit = window_series(
         cut, scope, [measure.numerator, measure.denominator], lambda s: too_sparse(s, measure)
     )
-    series = series[~series[measure.denominator].map(lambda v: v == 0)]
+    series = series[shown_or_nonzero(series[measure.denominator])]
     return measure_chart(measure, series.reset_index(drop=True), notes(cut), unit)
 
 

@@ -19,7 +19,7 @@ from analytics.figures.base import cells, chart_window
 from analytics.figures.charts import ChartFigure, gap_chart, measure_chart
 from analytics.figures.disclosure import Rules, suppress_table
 from analytics.figures.memo import memo
-from analytics.figures.model import Column, FigureTable
+from analytics.figures.model import Column, FigureTable, shown_or_nonzero
 from analytics.figures.scope import Cutoff, Scope
 from analytics.vocabulary import CATEGORY_LABELS, OUTCOME_WINDOWS, Measure, label
 
@@ -92,7 +92,7 @@ def surgical_windows(cut: Cutoff, scope: Scope) -> tuple[SurgicalWindow, ...]:
             s = suppress_table(s.reset_index(drop=True), small, scope.sharing)
         measure = _surgical_measure(w.id)
         chart = measure_chart(
-            measure, s[s["procedures"].map(lambda v: v != 0)].reset_index(drop=True), (), "quarter"
+            measure, s[shown_or_nonzero(s["procedures"])].reset_index(drop=True), (), "quarter"
         )
         table = pd.concat([by_site[by_site["outcome_window"] == w.id], total[total["outcome_window"] == w.id]],
                           ignore_index=True)  # fmt: skip
