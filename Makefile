@@ -7,8 +7,10 @@ LINT_PATHS := $(wildcard analytics dashboards tests benchmarks)
 
 .PHONY: setup demo test lint typecheck pytest browser-deps bench lock clean
 
+# uv into ~/.local/bin; a Debian/Ubuntu system Python refuses --user installs (PEP 668) unless told
 $(UV):
-	python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	python3 -m pip install --quiet --user "uv==$(UV_VERSION)" \
+	  || python3 -m pip install --quiet --user --break-system-packages "uv==$(UV_VERSION)"
 
 setup: $(UV)  ## create .venv with the exact locked dependencies
 	$(UV) sync --frozen
