@@ -85,7 +85,8 @@ def load_page(port: int, page: str, timeout_s: float = 300) -> float:
     local = f"127.0.0.1:{port}"
     start = time.monotonic()
     with connect(f"ws://{local}/_stcore/stream", subprotocols=["streamlit"],  # type: ignore[list-item]
-                 additional_headers={"Origin": f"http://{local}"}, open_timeout=60) as ws:  # fmt: skip
+                 additional_headers={"Origin": f"http://{local}"}, open_timeout=60,
+                 max_size=None) as ws:  # fmt: skip
         msg = BackMsg()
         msg.rerun_script.page_name = page
         ws.send(msg.SerializeToString())

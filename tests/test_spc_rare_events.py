@@ -140,3 +140,26 @@ def test_words_say_what_a_long_gap_means() -> None:
     g = how_to_read(qic(y=[1, 2, 9, 30, 3], chart="g"))
     assert "the opportunities (e.g. refills) since the event before it" in g
     assert "the solid line is the median" in g
+
+
+def test_events_of_the_same_day_are_points_of_their_own() -> None:
+    """Two refill errors reported the same day: two points (0 refills between them), in
+    order, not a refusal for a repeated x (found at 1M visits)."""
+    import pandas as pd
+
+    from analytics.figures.charts import gap_chart
+
+    dates = pd.Series(pd.to_datetime(["2026-01-05", "2026-02-10", "2026-02-10", "2026-03-01"]))
+    gaps = pd.Series([40.0, 12.0, 0.0, 25.0])
+    fig = gap_chart("Refills between refill errors", "g", dates, gaps, "refills between")
+    assert fig.result is not None
+    t = fig.result.table
+    assert t["y"].tolist() == [40.0, 12.0, 0.0, 25.0]
+    assert t["x"].is_unique and t["x"].is_monotonic_increasing
+    assert [x.date().isoformat() for x in t["x"]] == [
+        "2026-01-05",
+        "2026-02-10",
+        "2026-02-10",
+        "2026-03-01",
+    ]
+    assert t["cl"].iloc[0] == pytest.approx(18.5)  # the median of 40, 12, 0, 25

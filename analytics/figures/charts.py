@@ -164,6 +164,8 @@ def gap_chart(
     )  # fmt: skip
     keep = gaps.notna() & (gaps >= (1 if chart_kind == "t" else 0))
     x, y = pd.to_datetime(dates[keep]).reset_index(drop=True), gaps[keep].astype(float)
+    # one point per event: events of the same day are drawn side by side, in their order
+    x = x + pd.to_timedelta(x.groupby(x).cumcount(), unit="h")
     if len(y) < min_points:
         return ChartFigure(
             measure, "event", None,
