@@ -53,6 +53,9 @@ STEPS: tuple[str, ...] = (
     "survival",
     "page:overview",
     "page:worklist",
+    "page:refills",
+    "page:complications",
+    "page:planning",
     "worklist",
     "battery-plan",
     "dose-flags",
@@ -212,16 +215,24 @@ def _survival(con: object) -> int:
     return len(survival_curve(periods)) + len(summary_at(periods))
 
 
-def _page(name: str) -> Callable[[object], int]:
-    """A dashboard page's figures (analytics.figures) over the last 24 months."""
+def _page(*names: str) -> Callable[[object], int]:
+    """A dashboard page's figures over the last 24 months: functions of analytics.figures
+    ('overview') or of one of its modules ('outcomes.outcomes_figures')."""
 
     def run(con: object) -> int:
+        import importlib
+
         import analytics.figures as figures
 
         cut = figures.open_cutoff(con)  # type: ignore[arg-type]
         months = figures.filter_options(cut).months
         scope = figures.Scope.months(months[max(0, len(months) - 24)], months[-1])
-        return 1 if getattr(figures, name)(cut, scope) is not None else 0
+        done = 0
+        for name in names:
+            module, _, function = name.rpartition(".")
+            where = importlib.import_module(f"analytics.figures.{module}") if module else figures
+            done += getattr(where, function)(cut, scope) is not None
+        return done
 
     return run
 
@@ -259,6 +270,9 @@ CHILD_STEPS: dict[str, Callable[[str], dict[str, object]]] = {
     "survival": _with_reader(_survival),
     "page:overview": _with_reader(_page("overview")),
     "page:worklist": _with_reader(_page("worklist_figures")),
+    "page:refills": _with_reader(_page("refills_figures")),
+    "page:complications": _with_reader(_page("complications_figures", "outcomes.outcomes_figures")),
+    "page:planning": _with_reader(_page("planning.planning_figures")),
     "worklist": _with_reader(_worklist),
     "battery-plan": _with_reader(_battery_plan),
     "dose-flags": _with_reader(_dose_flags),

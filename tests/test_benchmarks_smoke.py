@@ -30,7 +30,7 @@ def test_benchmark_runner_tiny_scale() -> None:
     proc = run_script("run.py", "--scale", "tiny", "--fresh")
     table = proc.stdout
     steps = ("ingest", "refills+metrics", "complications", "spc", "page:overview", "report")
-    for step in (*steps, "worklist", "battery-plan", "dose-flags"):
+    for step in (*steps, "page:complications", "worklist", "battery-plan", "dose-flags"):
         line = next((ln for ln in table.splitlines() if ln.startswith(step + " ")), "")
         assert " s / " in line, f"{step}: {line or 'missing'}\n{proc.stderr[-1500:]}"
     assert "error" not in table
