@@ -155,7 +155,7 @@ def _procedures_stage(con: object) -> int:
     from analytics.engine import tables
 
     as_of = tables.prepare(con)  # type: ignore[arg-type]
-    tables._register_config(con, DEFAULT)  # type: ignore[arg-type]
+    tables.register_config(con, DEFAULT)  # type: ignore[arg-type]
     sql = tables.stage_sql("09_procedures").replace("pq_procedures", "pq_procedures_bench")
     con.execute(sql, {"as_of": as_of})  # type: ignore[attr-defined]
     return int(con.execute("SELECT count(*) FROM pq_procedures_bench").fetchall()[0][0])  # type: ignore[attr-defined]
