@@ -69,7 +69,7 @@ def _kind(exc: BaseException) -> str | None:
         return "memory"
     if isinstance(exc, OSError) and exc.errno in _ERRNO_KINDS:
         return _ERRNO_KINDS[exc.errno]
-    if isinstance(exc, duckdb.Error):
+    if isinstance(exc, duckdb.Error | OSError):  # OSError: pyarrow's carry no errno
         text = str(exc).lower()
         for needle, kind in _TEXT_KINDS:
             if needle in text:

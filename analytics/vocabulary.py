@@ -261,7 +261,7 @@ MEASURES: tuple[Measure, ...] = (
     ),
     Measure(
         "missed",
-        "Refills due in the month that ran dry",
+        "Refills due in the period that ran dry",
         "Refills that ran dry",
         "missed",
         None,

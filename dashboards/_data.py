@@ -5,6 +5,7 @@ scope, and shared by every session of the server."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,9 @@ from analytics.figures import (
     refills_figures,
     worklist_figures,
 )
+from analytics.figures.outcomes import outcomes_figures
+from analytics.figures.planning import planning_figures
+from analytics.figures.survival import survival_figures
 from analytics.store import reader
 
 log = logging.getLogger("pumpqi.dashboard")
@@ -43,6 +47,9 @@ _VIEWS: dict[str, Callable[..., Any]] = {
         cut.ready(), patient, cut.as_of, cut.config
     ),
     "quality": lambda cut, scope: data_quality(cut.ready(), cut.config, scope.shared),
+    "planning": planning_figures,
+    "outcomes": outcomes_figures,
+    "survival": lambda cut, scope, by: survival_figures(cut, scope, by),
 }
 
 
@@ -59,10 +66,11 @@ def _cached(
     config_stamp: tuple[int, int] | None,
     scope: Scope,
     extra: tuple[Any, ...],
+    today: dt.date,
 ) -> Any:
     config: Config = load_config(config_path)
     with reader(db) as con:
-        cut: Cutoff = open_cutoff(con, None, config)
+        cut: Cutoff = open_cutoff(con, None, config, today)
         return _VIEWS[kind](cut, scope, *extra)
 
 
@@ -82,7 +90,10 @@ def load(kind: str, *extra: Any, scope: Scope | None = None, src: Source | None 
     if s is None:
         raise NoData("Choose a period in the sidebar.")
     try:
-        return _cached(kind, src.db, src.stamp, src.config, src.config_stamp, s, tuple(extra))
+        today = dt.date.today()  # the worklist is made as of today: part of the key
+        return _cached(
+            kind, src.db, src.stamp, src.config, src.config_stamp, s, tuple(extra), today
+        )
     except PumpqiError as exc:
         raise NoData(_friendly(str(exc))) from None
 

@@ -35,18 +35,28 @@ def safe_headline(h: Headline) -> None:
         st.success(f"**Now:** {md(h.sentence)}", icon=":material/check_circle:")
 
 
+TILES_PER_ROW = 3
+"""Three tiles a row: five in one row cut their values on a laptop screen."""
+
+
 def kpi_tiles(tiles: Sequence[Tile]) -> None:
-    for col, k in zip(st.columns(len(tiles)), tiles, strict=True):
-        with col:
-            st.metric(
-                k.label, k.value, delta=k.delta, delta_color=k.delta_color,  # type: ignore[arg-type]
-                help=k.help, border=True,
-            )  # fmt: skip
-            st.caption(md(k.detail))
-            if k.signal.startswith("⚠"):
-                st.markdown(f":red[**{md(k.signal)}**]")
-            elif k.signal:
-                st.caption(f"✓ {md(k.signal)}")
+    for start in range(0, len(tiles), TILES_PER_ROW):
+        row = tiles[start : start + TILES_PER_ROW]
+        for col, k in zip(st.columns(TILES_PER_ROW)[: len(row)], row, strict=True):
+            with col:
+                _tile(k)
+
+
+def _tile(k: Tile) -> None:
+    st.metric(
+        k.label, k.value, delta=k.delta, delta_color=k.delta_color,  # type: ignore[arg-type]
+        help=k.help, border=True,
+    )  # fmt: skip
+    st.caption(md(k.detail))
+    if k.signal.startswith("⚠"):
+        st.markdown(f":red[**{md(k.signal)}**]")
+    elif k.signal:
+        st.caption(f"✓ {md(k.signal)}")
 
 
 def control_chart(chart: ChartFigure | None, key: str, height: int = HEIGHT) -> None:
@@ -58,10 +68,9 @@ def control_chart(chart: ChartFigure | None, key: str, height: int = HEIGHT) -> 
         st.markdown(f"**{md(chart.title)}**")
         st.info(chart.message or "Not enough data for a chart.")
         return
-    fig = spc_figure(
-        chart.result, title=chart.title, y_title=chart.measure.y_title, notes=chart.notes
-    )
-    fig.update_layout(height=height, title={"font": {"size": 15}}, margin={"t": 70, "l": 10})
+    st.markdown(f"**{md(chart.title)}**")  # wraps in a narrow column; a plotly title is cut
+    fig = spc_figure(chart.result, y_title=chart.measure.y_title, notes=chart.notes)
+    fig.update_layout(height=height, title=None, margin={"t": 30, "l": 10})
     fig.update_yaxes(range=_y_range(chart))
     st.plotly_chart(fig, width="stretch", key=key)
     st.caption(f"How to read this: {chart.caption}")
@@ -86,7 +95,9 @@ def _y_range(chart: ChartFigure) -> list[float] | None:
         return None
     hi = max(float(y.max()), float(t["ucl"].quantile(0.9)), float(t["cl"].max()))
     lo = min(float(y.min()), float(t["lcl"].quantile(0.1)), float(t["cl"].min()))
-    pad = max(hi - lo, 1e-9) * 0.08
+    if hi - lo < 1e-9:  # a flat chart (all zero, limits zero): a readable unit axis
+        return [min(lo, 0.0), hi + 1.0]
+    pad = (hi - lo) * 0.08
     top = hi + pad
     if chart.measure.chart == "p":
         top = min(top, 100 + pad)
@@ -179,7 +190,7 @@ def figure_table(
         elif c.kind == "date":
             shown[c.key] = pd.to_datetime(col).dt.date
             config[c.key] = st.column_config.DateColumn(c.label, help=c.help or None)
-        elif c.kind != "text" and not has_marks:
+        elif c.kind != "text" and not has_marks and not col.isna().any():  # else "None" shows
             shown[c.key] = pd.to_numeric(col, errors="coerce")
             config[c.key] = st.column_config.NumberColumn(
                 c.label, help=c.help or None, format=_FORMATS.get(c.kind, "localized")

@@ -56,7 +56,7 @@ def funnel_chart(data: Funnel) -> None:
     dim = DIMENSION[data.by].label.lower()
     fig.update_layout(
         title={"text": f"Complication rate by {dim} against its pump-days", "font": {"size": 15}},
-        xaxis_title="pump-days in the period", yaxis_title="reports per 1,000 pump-days",
+        xaxis_title="pump-days in the period", yaxis_title="complications per 1,000 pump-days",
         template="plotly_white", height=HEIGHT, legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
     top = max(float(rate.max()), float(c["upper_998"].median())) if rate.notna().any() else None

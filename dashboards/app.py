@@ -27,6 +27,8 @@ PAGES = [
     st.Page("app_pages/refills.py", title="Refills", icon=":material/water_drop:"),
     st.Page("app_pages/complications.py", title="Complications", icon=":material/report:"),
     st.Page("app_pages/worklist.py", title="Worklist", icon=":material/checklist:"),
+    st.Page("app_pages/planning.py", title="Planning", icon=":material/event_upcoming:"),
+    st.Page("app_pages/survival.py", title="Device survival", icon=":material/monitoring:"),
     st.Page(
         "app_pages/timeline.py",
         title="Patient timeline",

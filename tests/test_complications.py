@@ -107,10 +107,14 @@ def test_funnel_limits_by_hand() -> None:
         for m in range(1, 5)
     ]
     with engine_db(vis, reports) as con:
-        f = comp.funnel(con, D("2024-04-30"), by="site").set_index("group")
+        f = comp.funnel(con, D("2024-04-30"), by="site", per="report").set_index("group")
+        events = comp.funnel(con, D("2024-04-30"), by="site").set_index("group")
     assert f.pump_days.tolist() == [121, 121]
     assert f.pooled_rate_per_1000.iloc[0] == pytest.approx(4 / 242 * 1000)
     assert f.loc["A"].rate_per_1000 == pytest.approx(4 / 121 * 1000)
+    # per event (the default): 01-02 | 02-02 + 03-02 (29 days apart: one event) | 04-02
+    assert events.loc["A"].complications == 3 and events.loc["A"].reports == 4
+    assert events.pooled_rate_per_1000.iloc[0] == pytest.approx(3 / 242 * 1000)
 
 
 def test_refill_quality_and_patients_with_a_complication() -> None:

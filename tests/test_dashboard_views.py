@@ -17,7 +17,6 @@ from test_dashboard_fixtures import APP, demo_database
 from analytics.cli.commands import main
 from analytics.cli.dashboard import auth_configured, check_host, dashboards_dir
 from analytics.engine.metrics import monthly_metrics
-from analytics.engine.refills import worklist
 from analytics.errors import PumpqiError
 from analytics.figures import (
     Scope,
@@ -89,23 +88,33 @@ def test_overview_tiles_are_the_metrics_of_the_month(demo_db: Path) -> None:
 
 
 def test_headline_counts_the_pumps_now_whatever_their_due_month(demo_db: Path) -> None:
+    """The headline counts every open pump that has run dry or passed its alarm date on
+    today, whatever month it was due in; a month's scope does not narrow it."""
+    from analytics.engine.worklist import worklist as worklist_today
+
     with reader(demo_db) as con:
-        cut = open_cutoff(con)
-        wl = worklist(con, None, 365)
+        end = open_cutoff(con).data_end
+        today = end + dt.timedelta(days=10)
+        cut = open_cutoff(con, today=today)
+        wl = worklist_today(con, today, 365)
         data = overview(cut, Scope.months("2026-01", "2026-01"))
     assert data.headline is not None
-    assert data.headline.ran_dry == int((wl["status"] == "missed").sum())
-    assert data.headline.alarm_passed == int((wl["status"] == "overdue").sum())
+    assert data.headline.ran_dry == int((wl["status_code"] == "missed").sum())
+    assert data.headline.alarm_passed == int((wl["status_code"] == "overdue").sum())
+    assert data.headline.check == int((wl["status_code"] == "check").sum()) > 0
+    assert "10 days old" in data.headline.sentence
     if data.headline.ran_dry:
         assert "No pump" not in data.headline.sentence
 
 
 def test_worklist_figures_are_the_engine_worklist(demo_db: Path) -> None:
+    """A site filter gives that site's rows of the engine's list, in the list's order."""
+    from analytics.engine.worklist import worklist as worklist_today
+
     with reader(demo_db) as con:
-        page = worklist_figures(
-            open_cutoff(con), Scope.months("2026-01", "2026-01", (("site", "B"),)), 30
-        )
-        engine = worklist(con, None, 30)
+        cut = open_cutoff(con)
+        page = worklist_figures(cut, Scope.months("2026-01", "2026-01", (("site", "B"),)), 30)
+        engine = worklist_today(con, cut.today, 30)
     engine = engine[engine["site"] == "B"]
     assert page.items is not None
     assert list(page.items.frame["fill_visit_id"]) == list(engine["fill_visit_id"])

@@ -226,11 +226,11 @@ def read_quarter(k: Knowledge, cut, quarter: str) -> None:
         k.see((*q, "funnel-pooled"), round(funnel.pooled_rate_per_1000 * total_days / 1000))
         k.sum((*q, "all", "all", "complications"), [(*q, "funnel-pooled")])
     for _, r in funnel.table.frame.iterrows():
-        k.see((*q, "site", str(r["group"]), "complications"), r["reports"])
+        k.see((*q, "site", str(r["group"]), "complications"), r["complications"])
         if (
             r["rate_per_1000"] is not None
             and not pd.isna(r["rate_per_1000"])
-            and is_hidden(r["reports"])
+            and is_hidden(r["complications"])
         ):
             k.problems.append(f"funnel: a rate drawn for a hidden site {r['group']}")
     for chart, num, den in (
@@ -238,16 +238,17 @@ def read_quarter(k: Knowledge, cut, quarter: str) -> None:
         (over.complications, "complications", None),
     ):
         read_chart(k, chart, num, den)
-    months = ref.by_month
-    for _, r in months.iterrows():
+    bars, level = ref.by_period, "m" if ref.by_period_unit == "month" else "q"
+    for _, r in bars.iterrows():
         status = next(s for s in DUE_STATUS_IDS if WORDS["status"][s] == r["status"])
-        k.see(("m", r["period"], "all", "all", status), r["refills"])
-    for m in sorted(set(months["period"])):
+        k.see((level, r["period"], "all", "all", status), r["refills"])
+    for m in sorted(set(bars["period"])):
         k.sum(
-            ("m", m, "all", "all", "refills_due"),
-            [("m", m, "all", "all", s) for s in DUE_STATUS_IDS],
+            (level, m, "all", "all", "refills_due"),
+            [(level, m, "all", "all", s) for s in DUE_STATUS_IDS],
         )
-    for qq in {str(p) for p in pd.PeriodIndex(sorted(set(months["period"])), freq="M").asfreq("Q")}:
+    seen = {key[1] for key in k.values if key[0] in ("m", "q")}
+    for qq in {str(pd.Period(p, "Q" if "Q" in p else "M").asfreq("Q")) for p in seen}:
         ms = [
             p.strftime("%Y-%m")
             for p in pd.period_range(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analytics.cli.commands import main
@@ -215,6 +215,20 @@ def non_finite_numbers(db: Path) -> dict[str, int]:
 @pytest.mark.slow
 @RANGES_SETTINGS
 @given(data=logs())
+# found by CI: no procedure within the pack's window (implant decades earlier) left the
+# surgical p-chart an empty frame without columns
+@example(
+    data=(
+        [
+            {"patient_id": "p0", "visit_date": "1980-01-01", "visit_type": "implant"},
+            {"patient_id": "p0", "visit_date": "2026-12-07", "visit_type": "trial",
+             "reservoir_ml": "100.0", "expected_residual_ml": "1.401298464324817e-45",
+             "actual_residual_ml": "99.999999998999996", "pump_model": "Prometra II",
+             "next_refill_due": "5926-04-10", "pump_implant_date": "2026-12-07", "site": "B"},
+        ],
+        [],
+    )
+)  # fmt: skip
 def test_every_allowed_value_goes_through_the_product(
     tmp_path_factory: pytest.TempPathFactory,
     data: tuple[list[dict[str, str]], list[dict[str, str]]],

@@ -159,8 +159,10 @@ def test_funnel_table_carries_the_choice() -> None:
         {"patient_id": "a", "report_date": "2024-03-01", "complication": "seroma"},
     ]
     with engine_db(vis, reports) as con:
-        plain = comp.funnel(con, D("2024-04-30"), by="site")
-        multi = comp.funnel(con, D("2024-04-30"), by="site", overdispersion="multiplicative")
+        plain = comp.funnel(con, D("2024-04-30"), by="site", per="report")
+        multi = comp.funnel(
+            con, D("2024-04-30"), by="site", overdispersion="multiplicative", per="report"
+        )
         with pytest.raises(PumpqiError, match="overdispersion"):
             comp.funnel(con, D("2024-04-30"), by="site", overdispersion="huge")
     assert plain["pump_days"].tolist() == [100, 100]

@@ -21,7 +21,8 @@ from analytics.store import reader
 
 GOLDEN = Path(__file__).parent / "golden" / "report" / "outline-2026-06.txt"
 SECTIONS = ("2. Summary", "3. Key figures", "4. Refill safety", "5. Complications",
-            "6. Process changes", "7. Data quality", "8. Definitions")  # fmt: skip
+            "6. Surgical outcomes and device survival", "7. Planning and dose safety",
+            "8. Process changes", "9. Data quality", "10. Definitions")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ def digest(path: Path) -> str:
 def one_line(stderr: str) -> str:
     lines = [ln for ln in stderr.splitlines() if not ln.startswith("  …")]
     assert len(lines) == 1, stderr
-    assert "internal error" not in lines[0] and "Traceback" not in stderr
+    assert "internal error" not in lines[0] and "Traceback" not in stderr, stderr
     return lines[0]
 
 

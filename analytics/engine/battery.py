@@ -16,6 +16,7 @@ import pandas as pd
 from analytics.config import DEFAULT, Config
 from analytics.engine.metrics import group_expr
 from analytics.engine.on_demand import on_demand
+from analytics.engine.selection import Selection, with_facts
 from analytics.engine.tables import resolve_as_of
 
 PLAN_COLUMNS: tuple[str, ...] = (
@@ -42,7 +43,7 @@ SELECT patient_id, site, pump_model, drug,
             ELSE 'eol_soon' END AS battery_status,
        implant_date, implant_source, eri_date, eol_date, strftime(eol_date, '%Y-%m') AS eol_month,
        eri_date - CAST($today AS DATE) AS days_to_eri, eol_date - CAST($today AS DATE) AS days_to_eol
-FROM pq_pumps
+FROM {pumps}
 WHERE end_date IS NULL AND eol_date IS NOT NULL AND eol_date <= CAST($horizon AS DATE)
 ORDER BY eol_date, patient_id
 """
@@ -56,7 +57,7 @@ WITH months AS (
                          date_trunc('month', CAST($horizon AS DATE)), INTERVAL 1 MONTH) AS t(m)
 ),
 sites AS (
-    SELECT DISTINCT coalesce(site, 'unknown') AS site FROM pq_pumps
+    SELECT DISTINCT coalesce(site, 'unknown') AS site FROM {pumps}
     WHERE end_date IS NULL AND eol_date IS NOT NULL
 ),
 counted AS (
@@ -64,7 +65,7 @@ counted AS (
     SELECT coalesce(site, 'unknown') AS site,
            CAST(date_trunc('month', greatest(eol_date, CAST($today AS DATE))) AS DATE) AS month_start,
            count(*) AS pumps, count(*) FILTER (WHERE eol_date <= CAST($today AS DATE)) AS past_eol
-    FROM pq_pumps
+    FROM {pumps}
     WHERE end_date IS NULL AND eol_date IS NOT NULL AND eol_date <= CAST($horizon AS DATE)
     GROUP BY ALL
 )
@@ -80,7 +81,7 @@ SELECT coalesce({g}, 'unknown') AS "group",
        count(*) AS pumps_reached_eol,
        count(*) FILTER (WHERE end_reason IN ('replacement', 'implant') AND end_date < eol_date)
            AS replaced_before_eol
-FROM pq_pumps
+FROM {pumps}
 WHERE eol_date <= CAST($as_of AS DATE)
   AND NOT coalesce(end_reason IN ('explant', 'discharge') AND end_date < eol_date, FALSE)
 GROUP BY ALL
@@ -105,6 +106,7 @@ def battery_plan(
     today: dt.date | None = None,
     months: int = 12,
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """The pumps in place (open episodes) whose battery reaches its end of life within
     `months` months of `today` (default: the date it is run), or already has: soonest
@@ -113,7 +115,8 @@ def battery_plan(
     not listed."""
     today = dt.date.today() if today is None else today
     as_of = _today_as_of(con, today, config)
-    df = con.execute(PLAN_SQL, {"today": today, "horizon": _horizon(today, months)}).df()
+    sql, chosen = with_facts(PLAN_SQL, selection)
+    df = con.execute(sql, {"today": today, "horizon": _horizon(today, months), **chosen}).df()
     df["data_end"] = pd.Timestamp(as_of)
     df["today"] = pd.Timestamp(today)
     for col in ("days_to_eri", "days_to_eol"):
@@ -126,13 +129,15 @@ def battery_plan_counts(
     today: dt.date | None = None,
     months: int = 12,
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Pumps reaching end of life per month (of the end-of-life date) and site, from
     today's month to the horizon's; pumps already past it are counted in today's month
     (`past_eol` says how many). Every month and every site with a dated pump in place."""
     today = dt.date.today() if today is None else today
     _today_as_of(con, today, config)
-    df = con.execute(PLAN_COUNTS_SQL, {"today": today, "horizon": _horizon(today, months)}).df()
+    sql, chosen = with_facts(PLAN_COUNTS_SQL, selection)
+    df = con.execute(sql, {"today": today, "horizon": _horizon(today, months), **chosen}).df()
     for col in ("pumps", "past_eol"):
         df[col] = df[col].astype("int64")
     return df
@@ -143,6 +148,7 @@ def replaced_before_eol(
     as_of: dt.date | None = None,
     by: str | None = None,
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Pumps replaced before their battery's end of life, as of `as_of` (default: the
     data's end), overall or by group (`by`: site, drug, pump_model, indication).
@@ -156,7 +162,8 @@ def replaced_before_eol(
     """
     g = group_expr(by)
     as_of = on_demand(con, "pq_pumps", as_of, config)
-    df = con.execute(REPLACED_SQL.replace("{g}", g), {"as_of": as_of}).df()
+    sql, chosen = with_facts(REPLACED_SQL.replace("{g}", g), selection)
+    df = con.execute(sql, {"as_of": as_of, **chosen}).df()
     if df.empty and by is None:  # the measure is 0 of 0, not missing
         df = pd.DataFrame({"group": ["all"], "pumps_reached_eol": [0], "replaced_before_eol": [0]})
     for col in ("pumps_reached_eol", "replaced_before_eol"):

@@ -288,15 +288,19 @@ def funnel(
     config: Config = DEFAULT,
     selection: Selection = (),
     overdispersion: str = "none",
+    per: str | None = None,
 ) -> pd.DataFrame:
     """Funnel table comparing sites or clinicians: each group's rate per 1,000 pump-days
-    against the pooled rate, with exact Poisson 95 % and 99.8 % limits for its exposure
-    (qpois of pooled x pump-days, divided by pump-days). A group outside the 99.8 % limits
+    against the pooled rate. Numerator (`complications`), by `per` as for
+    `rates_by_category`: events (default) or reports dated in the period inside an
+    episode; both counts are listed. Each group gets exact Poisson 95 % and 99.8 %
+    limits for its exposure (qpois of pooled x pump-days, divided by pump-days). A group outside the 99.8 % limits
     is flagged; random variation alone puts about 1 in 500 there. `overdispersion`
     (none | multiplicative | additive) widens the limits when groups vary more than
     chance allows (analytics.engine.funnels); the columns overdispersion, phi and tau2
     say how (phi and tau2 are estimated whatever the choice)."""
     check_method(overdispersion)
+    unit = count_unit(per)
     as_of = prepare(con, as_of, config)
     start, end = period.bounds(as_of)
     g = group_expr(by, FUNNEL_GROUPS)
@@ -309,11 +313,13 @@ def funnel(
         f"""
         WITH exposure AS ({_exposure_sql(g)}),
         counts AS (
-            SELECT coalesce({g}, 'unknown') AS "group", count(*) AS reports
+            SELECT coalesce({g}, 'unknown') AS "group", count(*) AS reports,
+                   count(*) FILTER (WHERE event_start) AS events
             FROM {{reports}} WHERE in_episode AND report_date BETWEEN $start AND $end {cat_filter}
             GROUP BY ALL
         )
-        SELECT e."group", coalesce(c.reports, 0) AS reports, e.pump_days
+        SELECT e."group", coalesce(c.{unit}s, 0) AS complications, coalesce(c.events, 0) AS events,
+               coalesce(c.reports, 0) AS reports, e.pump_days
         FROM exposure e LEFT JOIN counts c USING ("group")
         WHERE e.pump_days > 0
         ORDER BY e."group"
@@ -321,11 +327,12 @@ def funnel(
         params,
         selection,
     ).df()
-    df["reports"] = df["reports"].astype("int64")
-    df["pump_days"] = df["pump_days"].astype("int64")
+    for col in ("complications", "events", "reports", "pump_days"):
+        df[col] = df[col].astype("int64")
+    df["count_unit"] = unit
     days = df["pump_days"].to_numpy(dtype=float)
-    pooled = df["reports"].sum() / days.sum() if days.sum() > 0 else np.nan
-    rate = df["reports"].to_numpy(dtype=float) / days
+    pooled = df["complications"].sum() / days.sum() if days.sum() > 0 else np.nan
+    rate = df["complications"].to_numpy(dtype=float) / days
     dispersion = estimate(rate, pooled, poisson_se(pooled, days), overdispersion)
     df["rate_per_1000"] = rate * 1000
     df["pooled_rate_per_1000"] = pooled * 1000

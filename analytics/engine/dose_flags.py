@@ -15,6 +15,7 @@ import pandas as pd
 from analytics.config import DEFAULT, Config
 from analytics.engine.metrics import group_expr
 from analytics.engine.on_demand import on_demand
+from analytics.engine.selection import Selection, with_facts
 from analytics.vocabulary import DOSE_RULE_LABELS
 
 FLAG_COLUMNS: tuple[str, ...] = (
@@ -38,7 +39,7 @@ FLAGS_SQL = """
 SELECT f.patient_id, f.visit_date, f.visit_id, f.visit_type, f.site, f.drug, f.daily_dose_mg,
        f.concentration_mg_ml, f.rule, r.rule_label, f.maximum, f.previous_dose_mg, f.step_up_pct,
        f.vkey, r.rule_order
-FROM pq_dose_flags f JOIN voc_dose_rules r USING (rule)
+FROM {dose_flags} f JOIN voc_dose_rules r USING (rule)
 WHERE f.visit_date BETWEEN $first AND $last
 """
 SORT_KEYS: tuple[str, ...] = ("visit_date", "vkey", "rule_order")
@@ -54,15 +55,15 @@ WITH months AS (
     WHERE m BETWEEN $first AND $last
 ),
 groups AS (
-    SELECT DISTINCT coalesce({g}, 'unknown') AS grp FROM pq_exposure WHERE pump_days > 0
-    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM pq_dose_flags
+    SELECT DISTINCT coalesce({g}, 'unknown') AS grp FROM {exposure} WHERE pump_days > 0
+    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM {dose_flags}
 ),
 counted AS (
     SELECT CAST(date_trunc('month', visit_date) AS DATE) AS month_start,
            coalesce({g}, 'unknown') AS grp,
            {rule_counts},
            count(DISTINCT vkey) AS visits_flagged
-    FROM pq_dose_flags
+    FROM {dose_flags}
     WHERE visit_date BETWEEN $first AND $last_day
     GROUP BY ALL
 )
@@ -99,6 +100,7 @@ def dose_flags(
     as_of: dt.date | None = None,
     config: Config = DEFAULT,
     dated_in: tuple[dt.date, dt.date] | None = None,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Every visit breaking a dose-safety rule, as of `as_of` (default: the data's end):
     one row per visit and rule, with the dose and concentration in force after the visit,
@@ -116,7 +118,8 @@ def dose_flags(
     _register_rules(con)
     first, last = dated_in if dated_in is not None else (FIRST, LAST)
     # through Arrow, sorted there: faster than .df() and a sort in pandas for a long list
-    table = con.sql(FLAGS_SQL, params={"first": first, "last": last}).to_arrow_table()
+    sql, chosen = with_facts(FLAGS_SQL, selection)
+    table = con.sql(sql, params={"first": first, "last": last, **chosen}).to_arrow_table()
     table = table.sort_by([(key, "ascending") for key in SORT_KEYS])
     return table.select(list(FLAG_COLUMNS)).to_pandas(date_as_object=False)
 
@@ -127,6 +130,7 @@ def dose_flag_counts(
     by: str | None = None,
     config: Config = DEFAULT,
     months: tuple[dt.date, dt.date] | None = None,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Dose-safety flags per month (of the visit date) and group (`by`: site, drug,
     pump_model, indication; None: all), one column per rule, and `visits_flagged`: visits
@@ -136,10 +140,9 @@ def dose_flag_counts(
     as_of = on_demand(con, "pq_dose_flags", as_of, config)
     first, last = months if months is not None else (FIRST, dt.date(9999, 12, 1))
     last_day = last.replace(day=calendar.monthrange(last.year, last.month)[1])
-    df = con.execute(
-        COUNTS_SQL.replace("{g}", g),
-        {"as_of": as_of, "first": first, "last": last, "last_day": last_day},
-    ).df()
+    sql, chosen = with_facts(COUNTS_SQL.replace("{g}", g), selection)
+    bounds = {"as_of": as_of, "first": first, "last": last, "last_day": last_day}
+    df = con.execute(sql, {**bounds, **chosen}).df()
     for col in (*RULES, "visits_flagged"):
         df[col] = df[col].astype("int64")
     return df

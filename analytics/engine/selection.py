@@ -4,7 +4,8 @@ The figures read three fact tables: `pq_refills` (a fill goes to the values in f
 the fill), `pq_exposure` (a pump-day to the values in force that day) and `pq_reports` (a
 report to its own site when recorded, else the values in force on its date). SQL that
 reads them names them `{refills}`, `{exposure}` and `{reports}`; `with_facts` puts in the
-table itself, or the table narrowed to the selection. These are exactly the groups of
+table itself, or the table narrowed to the selection (also `{open_fills}`, `{pumps}` and
+`{dose_flags}`, the planning tables). These are exactly the groups of
 `pumpqi metrics --by`, so a selected figure equals the figure of that group.
 
 Column names come from the vocabulary's fixed allow-list; values are bound parameters.
@@ -25,6 +26,13 @@ FACT_TABLES: dict[str, str] = {
     "exposure": "pq_exposure",
     "reports": "pq_reports",
 }
+PLANNING_TABLES: dict[str, str] = {
+    "open_fills": "pq_open_fills",
+    "pumps": "pq_pumps",
+    "dose_flags": "pq_dose_flags",
+}
+"""The planning tables (built on demand, engine/on_demand.py) carry the same group values
+as the fact tables and are narrowed the same way."""
 
 
 def check_selection(selection: Selection) -> Selection:
@@ -52,7 +60,7 @@ def with_facts(sql: str, selection: Selection = ()) -> tuple[str, dict[str, Any]
     """`sql` with {refills}, {exposure}, {reports} replaced by the fact tables, narrowed
     to `selection`; returns the SQL and the selection's parameters."""
     where, params = selection_where(selection)
-    for key, table in FACT_TABLES.items():
+    for key, table in {**FACT_TABLES, **PLANNING_TABLES}.items():
         source = table if where == "TRUE" else f"(SELECT * FROM {table} WHERE {where})"
         sql = sql.replace("{" + key + "}", source)
     return sql, params

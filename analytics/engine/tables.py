@@ -259,7 +259,7 @@ CACHE_PREFIX = "engine_cache_"
 CACHE_KEY = "engine_cache_key"
 
 
-ENGINE_VERSION = 6
+ENGINE_VERSION = 7
 """Raised whenever the engine tables change shape or meaning: stored tables of another
 version are never read (they are computed afresh until the next ingest or upgrade)."""
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from analytics.config import DEFAULT, Config
 from analytics.engine.on_demand import on_demand
+from analytics.engine.selection import Selection, with_facts
 from analytics.engine.tables import resolve_as_of
 from analytics.vocabulary import WORKLIST_STATUS, WORKLIST_STATUSES
 
@@ -43,7 +44,7 @@ WORKLIST_COLUMNS: tuple[str, ...] = (
 OPEN_FILLS_SQL = """
 SELECT patient_id, site, drug, pump_model, fill_date, fill_visit_id, due_date, empty_date,
        due_date + CAST($grace AS INTEGER) AS due_grace
-FROM pq_open_fills
+FROM {open_fills}
 WHERE due_date IS NOT NULL
 """
 """The open fills as known at the data's end (no next fill, episode open: pq_open_fills)
@@ -174,6 +175,7 @@ def worklist(
     today: dt.date | None = None,
     within: int | None = None,
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """The refill worklist on `today` (default: the date it is run), most at risk first.
 
@@ -185,7 +187,8 @@ def worklist(
     unknown empty date after the known ones), then days to the due date.
     """
     params = _listed(con, today, within, config)
-    df = con.execute(WORKLIST_SQL, params).df()
+    sql, chosen = with_facts(WORKLIST_SQL, selection)
+    df = con.execute(sql, {**params, **chosen}).df()
     as_of, today, age = params["data_end"], params["today"], params["data_age"]
     df["data_end"] = pd.Timestamp(as_of)
     df["today"] = pd.Timestamp(today)
@@ -201,19 +204,22 @@ def worklist_counts(
     today: dt.date | None = None,
     within: int | None = None,
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Fills on the worklist by site and status (counts only, for shared packs): every
     site with an open fill and every worklist status, zeros included."""
     listed = _listed(con, today, within, config)
-    found = con.execute(
+    sql, chosen = with_facts(
         "SELECT coalesce(site, 'unknown') AS site, status_code, count(*) AS fills "
         f"FROM ({WORKLIST_SQL}) GROUP BY ALL",
-        listed,
-    ).df()
-    sites = con.execute(
+        selection,
+    )
+    found = con.execute(sql, {**listed, **chosen}).df()
+    sql, chosen = with_facts(
         f"SELECT DISTINCT coalesce(site, 'unknown') AS site FROM ({OPEN_FILLS_SQL}) ORDER BY 1",
-        {"grace": config.grace_days},
-    ).df()["site"]
+        selection,
+    )
+    sites = con.execute(sql, {"grace": config.grace_days, **chosen}).df()["site"]
     grid = pd.MultiIndex.from_product(
         [list(sites), [s.id for s in WORKLIST_STATUSES]], names=["site", "status_code"]
     )
@@ -230,6 +236,7 @@ def workload(
     today: dt.date | None = None,
     weeks: int = 8,
     config: Config = DEFAULT,
+    selection: Selection = (),
 ) -> pd.DataFrame:
     """Refills due per week (Monday to Sunday) and site for `weeks` weeks from the week
     holding `today`, from the due dates of the open fills at the data's end. A fill due
@@ -245,7 +252,8 @@ def workload(
         "weeks": int(weeks),
         "today": today,
     }
-    df = con.execute(WORKLOAD_SQL, params).df()
+    sql, chosen = with_facts(WORKLOAD_SQL, selection)
+    df = con.execute(sql, {**params, **chosen}).df()
     for col in ("refills_due", "overdue"):
         df[col] = df[col].astype("int64")
     return df

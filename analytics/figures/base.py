@@ -3,7 +3,7 @@ charts of a scope and the process-change notes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ from analytics.figures.cells import ALL, Cells, Level, scope_cells, shared_cells
 from analytics.figures.charts import ChartFigure, measure_chart, too_sparse
 from analytics.figures.disclosure import METRICS_RULES
 from analytics.figures.memo import memo
-from analytics.figures.model import is_hidden
+from analytics.figures.model import is_hidden, shown_or_nonzero
 from analytics.figures.scope import Cutoff, Scope, quarter_months
 from analytics.spc import Annotation, list_annotations
 from analytics.vocabulary import Measure
@@ -86,18 +86,30 @@ def chart(cut: Cutoff, scope: Scope, measure: Measure) -> ChartFigure:
     """The measure's control chart for the scope (by quarter when a shared series is too
     sparse by month)."""
     assert measure.denominator is not None
-    counts = [measure.numerator, measure.denominator]
+    series, unit = window_series(
+        cut, scope, [measure.numerator, measure.denominator], lambda s: too_sparse(s, measure)
+    )
+    series = series[shown_or_nonzero(series[measure.denominator])]
+    return measure_chart(measure, series.reset_index(drop=True), notes(cut), unit)
+
+
+def window_series(
+    cut: Cutoff,
+    scope: Scope,
+    counts: list[str],
+    sparse: Callable[[pd.DataFrame], bool],
+) -> tuple[pd.DataFrame, str]:
+    """The counts over the chart window by month, or by quarter ("quarter") when the
+    scope is shared and `sparse` says the monthly series hides too much."""
     first, last = chart_window(scope)
     months = [
         p.strftime("%Y-%m") for p in pd.period_range(pd.Period(first, "M"), pd.Period(last, "M"))
     ]
     c = cells(cut, scope, "month")
     series = c.series("month", months, counts)
-    unit = "month"
-    if scope.shared and too_sparse(series, measure):
-        quarters = sorted(
-            {f"{p.year}Q{p.quarter}" for p in pd.PeriodIndex(months, freq="M").asfreq("Q")}
-        )
-        series, unit = c.series("quarter", quarters, counts), "quarter"
-    series = series[~series[measure.denominator].map(lambda v: v == 0)]
-    return measure_chart(measure, series.reset_index(drop=True), notes(cut), unit)
+    if not (scope.shared and sparse(series)):
+        return series, "month"
+    quarters = sorted(
+        {f"{p.year}Q{p.quarter}" for p in pd.PeriodIndex(months, freq="M").asfreq("Q")}
+    )
+    return c.series("quarter", quarters, counts), "quarter"

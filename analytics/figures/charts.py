@@ -10,7 +10,7 @@ than the measure's minimum remain, there is no chart and no claim about signals.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -45,15 +45,28 @@ class ChartFigure:
 
     @property
     def title(self) -> str:
+        if self.unit == "event":
+            return self.measure.label
         return f"{self.measure.label}, by {self.unit}"
 
     def point_signal(self, period: str) -> str:
         """'above the upper limit', 'below the lower limit', 'runs signal' (joined by
-        '; '), 'none', or '' when the chart has no point for the period (YYYY-MM)."""
+        '; '), 'none', or '' when the chart has no point for the period (YYYY-MM, or
+        YYYYQn on a chart by quarter)."""
         if self.result is None:
             return ""
         t = self.result.table
-        key = pd.to_datetime(t["x"]).dt.strftime("%Y-%m")
+        x = pd.to_datetime(t["x"])
+        by_quarter = "Q" in period
+        if by_quarter != (self.unit == "quarter"):
+            return (
+                ""  # a quarter is not one point of a monthly chart, nor a month of one by quarter
+            )
+        key = (
+            x.dt.year.astype(str) + "Q" + x.dt.quarter.astype(str)
+            if by_quarter
+            else x.dt.strftime("%Y-%m")
+        )
         rows = t[key == period]
         if rows.empty:
             return ""
@@ -114,6 +127,8 @@ def measure_chart(
             result = None  # e.g. a process change at the last point: a part needs 2 points
     if result is None:
         result = qic(y=y, n=n, x=x, chart=measure.chart, multiply=measure.chart_multiply)
+    if unit == "quarter":
+        result = replace(result, x_kind="quarter")  # sentences say "Q3 2026"
     return ChartFigure(
         measure, unit, result,
         caption=how_to_read(result),
@@ -131,3 +146,32 @@ def too_sparse(series: pd.DataFrame, measure: Measure) -> bool:
     den = pd.to_numeric(series[measure.denominator], errors="coerce").fillna(0)
     total = int((hidden | (den > 0)).sum())
     return total > 0 and int(hidden.sum()) * 3 > total
+
+
+def gap_chart(
+    title: str,
+    chart_kind: str,
+    dates: pd.Series,
+    gaps: pd.Series,
+    y_title: str,
+    min_points: int = 3,
+) -> ChartFigure:
+    """A rare-event chart: the gap before each event (refills between errors: a g-chart;
+    days between events: a t-chart), one point per event in date order."""
+    measure = Measure(
+        f"{chart_kind}_gap", title, title, "gap", None, 1.0, y_title, chart_kind,  # type: ignore[arg-type]
+        True, "", y_title=y_title, min_points=min_points,
+    )  # fmt: skip
+    keep = gaps.notna() & (gaps >= (1 if chart_kind == "t" else 0))
+    x, y = pd.to_datetime(dates[keep]).reset_index(drop=True), gaps[keep].astype(float)
+    if len(y) < min_points:
+        return ChartFigure(
+            measure, "event", None,
+            message=f"Not enough to draw a chart: {len(y)} event gap(s); at least "
+            f"{min_points} are needed. No statement about signals can be made.",
+        )  # fmt: skip
+    result = qic(y=y.reset_index(drop=True), x=x, chart=chart_kind)  # type: ignore[arg-type]
+    return ChartFigure(
+        measure, "event", result, caption=how_to_read(result), summary=summary_sentence(result),
+        signals=tuple(signal_sentences(result)),
+    )  # fmt: skip

@@ -21,6 +21,7 @@ from analytics.figures.charts import ChartFigure
 from analytics.figures.model import Column, FigureTable, is_hidden
 from analytics.figures.scope import Cutoff, Scope
 from analytics.figures.tables import (
+    EVENTS_HELP,
     categories,
     codes,
     complications_by_group,
@@ -74,7 +75,7 @@ def funnel_curve(pooled_per_day: float, days: np.ndarray) -> pd.DataFrame:
 
 FUNNEL_COLUMNS: tuple[Column, ...] = (
     C("group", "Group"),
-    C("reports", "Reports", "count"),
+    C("complications", "Complications", "count", EVENTS_HELP),
     C("pump_days", "Pump-days", "number"),
     C("rate_per_1000", "per 1,000 pump-days", "rate2"),
     C("lower_998", "99.8 % limit low", "rate2"),
@@ -99,13 +100,15 @@ def site_funnel(cut: Cutoff, scope: Scope, by: str = "site") -> Funnel:
         return Funnel(by, FigureTable(f"funnel_by_{by}", caption, t, FUNNEL_COLUMNS), curve, pooled)
     c, level, period = scope_cells_for(cut, scope)
     groups = c.table(level, period, by, ["complications"])
-    groups = groups[groups["pump_days"] > 0].rename(columns={"complications": "reports"})
+    groups = groups[groups["pump_days"] > 0]
     total = c.value(level, period, "all", "all", "complications")
     days = float(groups["pump_days"].sum())
     pooled = None if is_hidden(total) or days == 0 else float(total) / days  # type: ignore[arg-type]
-    shown = ~groups["reports"].map(is_hidden)
+    shown = ~groups["complications"].map(is_hidden)
     rate = (
-        pd.to_numeric(groups["reports"].where(shown), errors="coerce") / groups["pump_days"] * 1000
+        pd.to_numeric(groups["complications"].where(shown), errors="coerce")
+        / groups["pump_days"]
+        * 1000
     )
     groups = groups.assign(rate_per_1000=rate.astype(object).where(shown, None))
     if pooled is not None:
@@ -128,7 +131,7 @@ def site_funnel(cut: Cutoff, scope: Scope, by: str = "site") -> Funnel:
         else pd.DataFrame()
     )
     table = FigureTable(f"funnel_by_{by}", caption, groups.reset_index(drop=True), FUNNEL_COLUMNS,
-                        "Pooled rate: all sites' reports over all sites' pump-days.")  # fmt: skip
+                        "Pooled rate: all sites' complications over all sites' pump-days.")  # fmt: skip
     return Funnel(by, table, curve, None if pooled is None else pooled * 1000)
 
 

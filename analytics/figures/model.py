@@ -34,6 +34,12 @@ def is_hidden(value: object) -> bool:
     return isinstance(value, str) and (value == COMPLEMENT or value.startswith("<"))
 
 
+def shown_or_nonzero(column: pd.Series) -> pd.Series:
+    """A boolean mask (dtype bool even when empty, so indexing a frame by it never
+    selects columns): the cell is a hidden mark or a count other than 0."""
+    return column.map(lambda v: is_hidden(v) or v != 0).astype(bool)
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a figure table: frame column, label for people, kind of value."""

@@ -1,8 +1,10 @@
 """The patients now: pumps that have run dry (computed) and are not refilled, pumps past
-their alarm date, and refills due soon — whatever month their due date fell in.
+their alarm date, and those that may have fallen due since the data's end — whatever
+month their due date fell in, judged on the cut-off's `today` (the day the list is made:
+today on the dashboard, the month's last day in the pack).
 
 This is the safety headline of the Overview and of the pack, and the worklist's counts.
-A month's missed and late counts are adherence figures (by due month); this is not.
+A month's "refills due that ran dry" is an adherence figure (by due month); this is not.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.engine.refills import worklist
+from analytics.engine.worklist import worklist_counts
 from analytics.figures.disclosure import Rules, suppress_table
+from analytics.figures.memo import memo
 from analytics.figures.model import Column, FigureTable, is_hidden
 from analytics.figures.scope import Cutoff, Scope
-from analytics.vocabulary import STATUS, WORKLIST_STATUS_IDS
+from analytics.vocabulary import WORKLIST_STATUSES
 
+STATUS_IDS: tuple[str, ...] = tuple(s.id for s in WORKLIST_STATUSES)
+ALL_SITES = "all sites"
 NOW_RULES = Rules(
-    counts=(*WORKLIST_STATUS_IDS, "total"),
-    row_totals={"total": WORKLIST_STATUS_IDS},
-    column_total=("site", "all sites", ()),
+    counts=(*STATUS_IDS, "total"),
+    row_totals={"total": STATUS_IDS},
+    column_total=("site", ALL_SITES, ()),
 )
 
 
@@ -29,11 +34,11 @@ NOW_RULES = Rules(
 class Headline:
     """The safety headline: counts as shown (a mark when hidden) and its sentence."""
 
-    as_of: dt.date
+    today: dt.date
+    data_end: dt.date
     ran_dry: object
     alarm_passed: object
-    due_soon: object
-    within_days: int
+    check: object
     sentence: str
 
     @property
@@ -41,64 +46,60 @@ class Headline:
         return any(v != 0 for v in (self.ran_dry, self.alarm_passed))
 
 
-def open_fills(cut: Cutoff, scope: Scope, days: int | None = None) -> pd.DataFrame:
-    """The worklist at the cut-off: the latest fill of each open therapy that has run dry,
-    is past its alarm date or is due within `days` (default: the configuration's)."""
-    return worklist(cut.ready(), cut.as_of, days, cut.config, scope.selection)
+def now_table(cut: Cutoff, scope: Scope, within: int | None = None) -> FigureTable:
+    """Open therapies needing a refill on the cut-off's today, by site and status, with
+    the totals (all sites; every status)."""
 
+    def compute() -> pd.DataFrame:
+        long = worklist_counts(cut.ready(), cut.today, within, cut.config, scope.selection)
+        wide = long.pivot_table(
+            index="site", columns="status_code", values="fills", aggfunc="sum", fill_value=0
+        ).reindex(columns=list(STATUS_IDS), fill_value=0)
+        wide["total"] = wide.sum(axis=1)
+        total = wide.sum().to_frame().T.assign(site=ALL_SITES).set_index("site")
+        frame = pd.concat([wide, total]).reset_index().rename(columns={"index": "site"})
+        return frame.astype(dict.fromkeys((*STATUS_IDS, "total"), "int64"))
 
-def now_table(cut: Cutoff, scope: Scope, days: int | None = None) -> FigureTable:
-    """Open therapies needing a refill at the cut-off, by site and status, with totals."""
-    items = open_fills(cut, scope, days)
-    sites = sorted(items["site"].fillna("unknown").unique().tolist())
-    rows = []
-    for site in [*sites, "all sites"]:
-        part = items if site == "all sites" else items[items["site"].fillna("unknown") == site]
-        counts = {s: int((part["status"] == s).sum()) for s in WORKLIST_STATUS_IDS}
-        rows.append({"site": site, **counts, "total": int(len(part))})
-    frame = pd.DataFrame(rows, columns=["site", *WORKLIST_STATUS_IDS, "total"])
+    frame = memo(cut, ("now", cut.today, within, scope.selection), compute)
     if scope.sharing is not None:
         frame = suppress_table(frame, NOW_RULES, scope.sharing)
-    within = cut.config.worklist_days if days is None else days
     columns = (
         Column("site", "Site"),
-        *(
-            Column(s, _status_heading(s, within), "count", STATUS[s].meaning)
-            for s in WORKLIST_STATUS_IDS
-        ),
+        *(Column(s.id, s.label.capitalize(), "count", s.meaning) for s in WORKLIST_STATUSES),
         Column("total", "Total", "count"),
     )
-    caption = f"Pumps needing a refill as of {cut.as_of:%d %b %Y}, by site"
-    note = "Whatever month the due date fell in: these are the patients now."
+    days = cut.config.worklist_days if within is None else within
+    caption = f"Pumps needing a refill on {cut.today:%d %b %Y}, by site"
+    note = (
+        f"Whatever month the due date fell in: these are the patients now. Due soon: within "
+        f"{days} days. Data up to {cut.data_end:%d %b %Y}."
+    )
     return FigureTable("worklist_counts", caption, frame, columns, note, total_row=True)
 
 
-def _status_heading(status: str, within: int) -> str:
-    if status == "pending":
-        return f"Due within {within} days"
-    return STATUS[status].label.capitalize()
-
-
 def headline(cut: Cutoff, scope: Scope) -> Headline:
-    """The safety headline from the worklist counts (all sites row)."""
-    table = now_table(cut, scope)
-    total = table.frame.iloc[-1]
-    ran_dry, alarm, soon = total["missed"], total["overdue"], total["pending"]
-    when = f"as of {cut.as_of:%d %b %Y}"
-    dry = (
+    """The safety headline from the worklist counts (the all-sites row)."""
+    total = now_table(cut, scope).frame.iloc[-1]
+    dry, alarm, check = total["missed"], total["overdue"], total["check"]
+    age = max(0, (cut.today - cut.data_end).days)
+    when = f"on {cut.today:%d %b %Y}"
+    parts = [
         "no pump has run dry (computed) without a refill"
-        if ran_dry == 0
-        else f"{_count(ran_dry, 'pump')} {'has' if ran_dry == 1 else 'have'} run dry (computed) "
-        "and not been refilled"
-    )
-    past = (
+        if dry == 0
+        else f"{_count(dry, 'pump')} {'has' if dry == 1 else 'have'} run dry (computed) "
+        "and not been refilled",
         "no pump is past its alarm date"
         if alarm == 0
-        else f"{_count(alarm, 'pump')} {'is' if alarm == 1 else 'are'} past the alarm date"
-    )
-    sentence = f"{dry}; {past}, {when}."
+        else f"{_count(alarm, 'pump')} {'is' if alarm == 1 else 'are'} past the alarm date",
+    ]
+    if check != 0:
+        parts.append(
+            f"{_count(check, 'pump')} may have fallen due since the data's end (the data is "
+            f"{age} day{'s' if age != 1 else ''} old: check)"
+        )
+    sentence = "; ".join(parts) + f", {when}."
     sentence = sentence[0].upper() + sentence[1:]
-    return Headline(cut.as_of, ran_dry, alarm, soon, cut.config.worklist_days, sentence)
+    return Headline(cut.today, cut.data_end, dry, alarm, check, sentence)
 
 
 WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")

@@ -139,7 +139,7 @@ def _delta(now: float | None, before: float | None, fmt: str, prev: str) -> str 
         return None
     text = fmt.format(now - before)
     if text.lstrip("+-").strip("0.,") == "":
-        return "no change"
+        return None  # no change: no arrow
     return text
 
 
@@ -191,7 +191,7 @@ def _tiles(
         "complication_rate_per_1000": (
             f"{crate:.2f}" if crate is not None else "–",
             _delta(crate, _num(before, "complication_rate_per_1000"), "{:+.2f}", prev),
-            f"per 1,000 pump-days{ci} · {_shown(now, 'complications')} reports",
+            f"per 1,000 pump-days{ci} · {_shown(now, 'complications')} complications",
             _signal(compl, period),
             crate,
         ),
@@ -220,7 +220,7 @@ def _tile(
     m = MEASURE[key]
     better = {True: "Higher is better.", False: "Lower is better.", None: ""}[m.higher_is_better]
     colour = {True: "normal", False: "inverse", None: "off"}[m.higher_is_better]
-    if delta is None or delta == "no change":
+    if delta is None:
         colour = "off"
     if value == "–":
         detail = f"hidden (small numbers) · {detail}"

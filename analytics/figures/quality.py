@@ -121,8 +121,9 @@ FLAG_TEXT: dict[str, tuple[str, str]] = {
         "neither a recorded next_refill_due nor enough data to compute one: status 'unknown'",
     ),
     "left_truncated": (
-        "Left-truncated patients",
-        "the log starts after the implant; the first episode starts at the first visit",
+        "Patients whose log starts after their implant",
+        "the log starts after the implant (left truncation); the first episode starts at the "
+        "first visit",
     ),
 }
 COUNT_RULES = Rules(counts=("rows", "count"))

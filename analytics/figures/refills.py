@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.engine.refills import refills
-from analytics.figures.base import cells, chart, chart_window
+from analytics.figures.base import chart, window_series
 from analytics.figures.charts import ChartFigure
-from analytics.figures.model import Column, FigureTable
+from analytics.figures.model import Column, FigureTable, is_hidden
 from analytics.figures.scope import Cutoff, Scope
 from analytics.figures.tables import (
     count_of,
@@ -37,7 +37,8 @@ LIST_COLUMNS: tuple[Column, ...] = (
 @dataclass(frozen=True)
 class RefillsFigures:
     chart: ChartFigure
-    by_month: pd.DataFrame  # period, status (words), refills (a mark when hidden)
+    by_period: pd.DataFrame  # period, label, status (words), refills (a mark when hidden)
+    by_period_unit: str  # "month", or "quarter" where a shared view would hide most months
     excluded: FigureTable
     days_late: FigureTable
     by_group: dict[str, FigureTable]
@@ -49,18 +50,25 @@ class RefillsFigures:
     residual_flags: FigureTable | None
 
 
-def statuses_by_month(cut: Cutoff, scope: Scope) -> pd.DataFrame:
-    """Refills due each month of the chart's window, by status (shown values)."""
-    first, last = chart_window(scope)
-    months = [
-        p.strftime("%Y-%m") for p in pd.period_range(pd.Period(first, "M"), pd.Period(last, "M"))
-    ]
-    series = cells(cut, scope, "month").series("month", months, list(DUE_STATUS_IDS))
+def statuses_by_period(cut: Cutoff, scope: Scope) -> tuple[pd.DataFrame, str]:
+    """Refills due in each month of the chart's window (each quarter in a shared view
+    where more than a third of the months hide a status), by status (shown values):
+    period (id), label (what the axis says), status (words), refills (a mark when hidden)."""
+
+    def sparse(s: pd.DataFrame) -> bool:
+        hidden = s[list(DUE_STATUS_IDS)].map(is_hidden).any(axis=1)
+        return int(hidden.sum()) * 3 > len(s)
+
+    series, unit = window_series(cut, scope, list(DUE_STATUS_IDS), sparse)
     long = series.melt(
         id_vars=["period"], value_vars=list(DUE_STATUS_IDS), var_name="status", value_name="refills"
     )
     long["status"] = long["status"].map(lambda s: STATUS[s].label)
-    return long
+    if unit == "quarter":  # "Q3 2026": a category on the axis; months stay dates
+        long.insert(1, "label", long["period"].map(lambda q: f"Q{q[-1]} {q[:4]}"))
+    else:
+        long.insert(1, "label", long["period"])
+    return long, unit
 
 
 def fill_lists(cut: Cutoff, scope: Scope) -> tuple[FigureTable, FigureTable, FigureTable]:
@@ -91,7 +99,7 @@ def fill_lists(cut: Cutoff, scope: Scope) -> tuple[FigureTable, FigureTable, Fig
         )
 
     return (
-        table("missed_fills", f"{STATUS['missed'].label.capitalize()}: fills due in {scope.label()}",
+        table("missed_fills", f"Refills due in {scope.label()} that ran dry (computed)",
               missed, missed_cols, "Next fill empty: no refill yet at the cut-off."),
         table("early_refills", f"Early refills ({cut.config.early_days}+ days before the due date)",
               early, LIST_COLUMNS),
@@ -102,9 +110,11 @@ def fill_lists(cut: Cutoff, scope: Scope) -> tuple[FigureTable, FigureTable, Fig
 def refills_figures(cut: Cutoff, scope: Scope) -> RefillsFigures:
     """Everything the Refills page shows for the scope."""
     lists = None if scope.shared else fill_lists(cut, scope)
+    by_period, unit = statuses_by_period(cut, scope)
     return RefillsFigures(
         chart=chart(cut, scope, MEASURE["on_time_rate"]),
-        by_month=statuses_by_month(cut, scope),
+        by_period=by_period,
+        by_period_unit=unit,
         excluded=excluded(cut, scope),
         days_late=days_late(cut, scope),
         by_group={dim: refills_by_group(cut, scope, dim) for dim in BY_IDS},

@@ -11,7 +11,7 @@ import pandas as pd
 from analytics.engine.intervals import garwood
 from analytics.figures.base import cells, period_id, with_rates
 from analytics.figures.cells import ALL, Cells, Level
-from analytics.figures.model import Column, FigureTable, is_hidden
+from analytics.figures.model import Column, FigureTable, is_hidden, shown_or_nonzero
 from analytics.figures.scope import Cutoff, Scope
 from analytics.vocabulary import (
     BY_IDS,
@@ -65,7 +65,7 @@ def refills_by_group(cut: Cutoff, scope: Scope, dim: str) -> FigureTable:
 
 
 def complications_by_group(cut: Cutoff, scope: Scope, dim: str) -> FigureTable:
-    """Complication reports in the period per 1,000 pump-days, by group, exact intervals."""
+    """Complications (events) in the period per 1,000 pump-days, by group, exact intervals."""
     c, level, period = scope_cells_for(cut, scope)
     df = c.table(level, period, dim, ["complications"])
     df = df[df["pump_days"] > 0]
@@ -180,7 +180,7 @@ def codes(cut: Cutoff, scope: Scope) -> FigureTable:
         "category": [WORDS["category"][x.category] for x in CODES],
         "reports": reports,
     })  # fmt: skip
-    df = df[df["reports"].map(lambda v: is_hidden(v) or v != 0)].reset_index(drop=True)
+    df = df[shown_or_nonzero(df["reports"])].reset_index(drop=True)
     key = (C("complication", "Complication"), C("category", "Category"))
     return _rate_table(df, days, "complications_by_code", "Complications by code", key, cut)
 

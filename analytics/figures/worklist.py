@@ -1,4 +1,4 @@
-"""Worklist page: the open therapies needing a refill, most urgent first (for the QI
+"""Worklist page: the pumps needing a refill on today, most at risk first (for the QI
 committee only: it names patients), and their counts by site and status."""
 
 from __future__ import annotations
@@ -6,16 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from analytics.engine.worklist import worklist
+from analytics.figures.memo import memo
 from analytics.figures.model import Column, FigureTable
-from analytics.figures.now import now_table, open_fills
+from analytics.figures.now import now_table
 from analytics.figures.scope import Cutoff, Scope
-from analytics.vocabulary import label
 
 C = Column
 ITEM_COLUMNS: tuple[Column, ...] = (
     C("patient_id", "Patient (pseudonym)"),
     C("status", "Status"),
-    C("when", "When"),
+    C("risk_class", "Risk class", "number", "1: baclofen (abrupt withdrawal can be fatal); "
+      "2: opioids and clonidine (withdrawal syndromes); 3: the rest"),
+    C("days_to_empty", "Days to empty (computed)", "number"),
     C("days_to_due", "Days to due date", "number", "negative: days past the due date"),
     C("due_date", "Due date", "date"),
     C("empty_date", "Runs dry on (computed)", "date"),
@@ -24,37 +27,38 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     C("pump_model", "Pump model"),
     C("fill_date", "Last fill", "date"),
     C("fill_visit_id", "Fill visit id"),
-)
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class WorklistFigures:
-    as_of: dt.date
-    days: int
+    today: dt.date
+    data_end: dt.date
+    data_age_days: int
+    within: int
     counts: FigureTable
     items: FigureTable | None  # None in a shared view
 
 
-def when(days_to_due: int) -> str:
-    """'due today', 'due in 3 days', '12 days past the due date'."""
-    if days_to_due == 0:
-        return "due today"
-    if days_to_due > 0:
-        return f"due in {days_to_due} day{'s' if days_to_due != 1 else ''}"
-    late = -days_to_due
-    return f"{late} day{'s' if late != 1 else ''} past the due date"
-
-
-def worklist_figures(cut: Cutoff, scope: Scope, days: int | None = None) -> WorklistFigures:
-    """The list (the period does not apply: it is about the patients now) and its counts."""
-    days = cut.config.worklist_days if days is None else int(days)
+def worklist_figures(cut: Cutoff, scope: Scope, within: int | None = None) -> WorklistFigures:
+    """The list on the cut-off's today (the period does not apply: it is about the
+    patients now), ordered by risk class then days to the empty date, and its counts."""
+    days = cut.config.worklist_days if within is None else int(within)
     counts = now_table(cut, scope, days)
+    age = max(0, (cut.today - cut.data_end).days)
     if scope.shared:
-        return WorklistFigures(cut.as_of, days, counts, None)
-    wl = open_fills(cut, scope, days)
-    wl["days_to_due"] = wl["days_left"].fillna(-wl["days_late"]).astype("Int64")
-    wl["when"] = [when(int(d)) for d in wl["days_to_due"]]
-    wl["status"] = wl["status"].map(lambda s: label("status", s))
-    caption = f"Pumps needing a refill as of {cut.as_of:%d %b %Y}, most urgent first"
-    items = FigureTable("worklist", caption, wl[[c.key for c in ITEM_COLUMNS]], ITEM_COLUMNS)
-    return WorklistFigures(cut.as_of, days, counts, items)
+        return WorklistFigures(cut.today, cut.data_end, age, days, counts, None)
+    items = memo(
+        cut,
+        ("worklist", cut.today, days, scope.selection),
+        lambda: worklist(cut.ready(), cut.today, days, cut.config, scope.selection),
+    )
+    caption = f"Pumps needing a refill on {cut.today:%d %b %Y}, most at risk first"
+    note = (
+        f"Data up to {cut.data_end:%d %b %Y} ({age} day{'s' if age != 1 else ''} old). "
+        "Order: risk class, then days to the computed empty date."
+    )
+    table = FigureTable(
+        "worklist", caption, items[[c.key for c in ITEM_COLUMNS]], ITEM_COLUMNS, note
+    )
+    return WorklistFigures(cut.today, cut.data_end, age, days, counts, table)

@@ -132,7 +132,7 @@ def funnel_svg(funnel: Funnel, key: str = "funnel") -> str | None:
     band = alt.StrokeDash("band:N", scale=alt.Scale(domain=["95 %", "99.8 %"], range=[[4, 3], [1, 0]]),
                           legend=alt.Legend(title="Limits", orient="top-right"))  # fmt: skip
     lines = alt.Chart(curves).mark_line(color=LIMIT, strokeWidth=1).encode(
-        x=x, y=alt.Y("limit:Q", title="Reports per 1,000 pump-days"), strokeDash=band,
+        x=x, y=alt.Y("limit:Q", title="Complications per 1,000 pump-days"), strokeDash=band,
         detail="side:N",
     )  # fmt: skip
     centre = alt.Chart(pd.DataFrame({"y": [pooled]})).mark_rule(color=CENTRE).encode(y="y:Q")

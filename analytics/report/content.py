@@ -32,8 +32,11 @@ from analytics.figures import (
 from analytics.figures.base import cells, chart_window, notes, with_rates
 from analytics.figures.complications import report_lists, site_funnel
 from analytics.figures.now import headline, now_table
+from analytics.figures.outcomes import OutcomesFigures, outcomes_figures
+from analytics.figures.planning import PlanningFigures, planning_figures
 from analytics.figures.refills import fill_lists
 from analytics.figures.scope import Cutoff
+from analytics.figures.survival import SurvivalFigures, survival_figures
 from analytics.figures.tables import (
     categories,
     codes,
@@ -96,6 +99,9 @@ class Content:
     missed_count: object
     data_quality: FigureTable
     annotations: tuple[Annotation, ...]
+    outcomes: OutcomesFigures
+    survival: SurvivalFigures
+    planning: PlanningFigures
 
     @property
     def shared(self) -> bool:
@@ -226,4 +232,7 @@ def gather(
         missed_count=count_of(cut, scope, "missed"),
         data_quality=data_quality(con, cut, scope),
         annotations=notes(cut),
+        outcomes=outcomes_figures(cut, span),
+        survival=survival_figures(cut, scope),
+        planning=planning_figures(cut, span),
     )

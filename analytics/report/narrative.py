@@ -115,13 +115,13 @@ def complications(content: Content) -> str:
     n, rate = row["complications"], row["complication_rate_per_1000"]
     reading = _reading(content, "complication_rate_per_1000")
     if not isinstance(n, str) and n == 0:
-        return f"No complication reports in {label}; {reading}."
+        return f"No complications reported in {label}; {reading}."
     if _blank(rate):
-        return f"Complication reports in {label}: {n} (the rate is left out: small numbers); {reading}."
+        return f"Complications in {label}: {n} (the rate is left out: small numbers); {reading}."
     lo, hi = Cell(row["rate_ci_low"], "rate2").text(), Cell(row["rate_ci_high"], "rate2").text()
     return (
         f"Complication rate {Cell(float(rate), 'rate2').text()} per 1,000 pump-days in {label} "
-        f"({count_of(n, 'report')}, 95 % CI {lo}–{hi}), {reading}."
+        f"({count_of(n, 'complication')}, 95 % CI {lo}–{hi}), {reading}."
     )
 
 

@@ -1,7 +1,8 @@
 """The report's sections, in order, as plain data the HTML template and the workbook lay out.
 
-1 cover · 2 summary · 3 key figures · 4 refill safety · 5 complications ·
-6 process changes · 7 data quality · 8 definitions.
+1 cover · 2 summary · 3 key figures · 4 refill safety · 5 complications · 6 surgical
+outcomes and device survival · 7 planning and dose safety · 8 process changes · 9 data
+quality · 10 definitions.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _chart(content: Content, chart: ChartFigure, key: str, y_title: str, fmt: st
         )
     words.append(chart.caption)
     if notes:
-        words.append("Dotted lines: process changes, numbered as in section 6.")
+        words.append("Dotted lines: process changes, numbered as in the section Process changes.")
     return Figure(key, f"{chart.title} ({chart.result.options.chart}-chart)", svg, tuple(words))
 
 
@@ -103,7 +104,7 @@ def complication_section(content: Content) -> Section:
     )  # fmt: skip
     blocks: tuple[Block, ...] = (
         _chart(content, content.complications, "chart-complications",
-               "Reports per 1,000 pump-days", "{:.2f}"),
+               content.complications.measure.y_title, "{:.2f}"),
         tables.categories(content),
         tables.figure(content.codes),
         funnel_block,
@@ -114,6 +115,41 @@ def complication_section(content: Content) -> Section:
         tables.figure(content.surgery),
     )  # fmt: skip
     return Section("complications", "Complications", blocks)
+
+
+def outcome_section(content: Content) -> Section:
+    """Surgical outcomes per procedure, the charts per category, the rare-event charts and
+    device survival."""
+    blocks: list[Block] = []
+    for w in content.outcomes.surgical:
+        blocks.append(_chart(content, w.chart, f"chart-surgical-{w.window_id}",
+                             "% of procedures", "{:.1f} %"))  # fmt: skip
+        blocks.append(tables.figure(w.by_site))
+    for i, chart in enumerate(content.outcomes.categories):
+        blocks.append(
+            _chart(content, chart, f"chart-category-{i}", "per 1,000 pump-days", "{:.2f}")
+        )
+    for key, rare, y_title in (
+        ("chart-refill-errors", content.outcomes.refill_errors, "refills between errors"),
+        ("chart-deep-infections", content.outcomes.deep_infections, "days between events"),
+    ):
+        if rare is not None:
+            blocks.append(_chart(content, rare, key, y_title, "{:.0f}"))
+    for e in content.survival.endpoints:
+        blocks.append(tables.figure(e.summary, f"Free of {e.label} at 1 and 5 years"))
+    return Section("outcomes", "Surgical outcomes and device survival", tuple(blocks))
+
+
+def planning_section(content: Content) -> Section:
+    """The coming weeks' workload, battery end of life, replaced before it, dose flags."""
+    p = content.planning
+    blocks: tuple[Block, ...] = (
+        tables.figure(p.workload),
+        tables.figure(p.battery_counts),
+        tables.figure(p.replaced),
+        tables.figure(p.dose_counts),
+    )
+    return Section("planning", "Planning and dose safety", blocks)
 
 
 def change_section(content: Content) -> Section:
@@ -134,6 +170,8 @@ def sections(content: Content) -> tuple[Section, ...]:
         Section("key-figures", "Key figures", (tables.key_figures(content),)),
         refill_section(content),
         complication_section(content),
+        outcome_section(content),
+        planning_section(content),
         change_section(content),
         Section("data-quality", "Data quality", (tables.figure(content.data_quality),)),
         Section("definitions", "Definitions",

@@ -95,7 +95,7 @@ def _signal(content: Content, measure_id: str) -> str:
 
 
 def categories(content: Content) -> Table:
-    """Reports by category in the period, and (committee) over the 12 months beside."""
+    """Complications by category in the period, and (committee) over the 12 months beside."""
     fig = content.categories
     if content.categories_long is None:
         return figure(fig)
@@ -105,7 +105,7 @@ def categories(content: Content) -> Table:
     frame = fig.frame.merge(long, on="category", how="left")
     cols = (
         *fig.columns,
-        C("reports_12m", "Reports, 12 months", "count"),
+        C("reports_12m", "Complications, 12 months", "count"),
         C("rate_per_1000_12m", "per 1,000 pump-days, 12 months", "rate2"),
     )
     merged = FigureTable(fig.key, fig.caption, frame, cols, fig.note, fig.total_row)

@@ -28,7 +28,7 @@ from analytics.report.tables import input_files, monthly_metrics
 
 CHARTS: tuple[tuple[str, str, str], ...] = (
     ("on_time_rate", "On-time refill rate", "0%"),
-    ("complication_rate_per_1000", "Complication reports per 1,000 pump-days", "0.0"),
+    ("complication_rate_per_1000", "Complications per 1,000 pump-days", "0.0"),
 )
 
 
@@ -66,7 +66,7 @@ def write_table(book: Workbook, table: Table, fmt: _Formats, name: str | None = 
     """One sheet: snake_case header in row 1 (frozen), one row per table row."""
     ws = book.add_worksheet((name or table.key)[:31])
     for j, column in enumerate(table.columns):
-        ws.write_string(0, j, column.key, fmt.header)
+        ws.write_string(0, j, neutralise_text(column.key), fmt.header)  # a site can name one
         ws.set_column(j, j, _width(column, [r[j] for r in table.rows]))
     for i, row in enumerate(table.rows, start=1):
         for j, cell in enumerate(row):

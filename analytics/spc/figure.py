@@ -36,7 +36,7 @@ def how_to_read(result: SpcResult) -> str:
     )
     chart = result.options.chart
     centre = "the median" if chart in MEDIAN_CHARTS else "the average"
-    unit = "month" if result.x_kind == "month" else "point"
+    unit = result.x_kind if result.x_kind in ("month", "quarter") else "point"
     if chart == "run":
         return f"Each dot is one {unit}; the solid line is {centre}; {runs}."
     if chart in RARE_EVENT_CHARTS:
@@ -85,18 +85,23 @@ def _part_traces(result: SpcResult, part: pd.DataFrame, first: bool) -> list[go.
     return traces
 
 
+NOTE_CHARS = 28
+"""A process change's words on the chart (the rest on hover)."""
+
+
 def _add_notes(fig: go.Figure, result: SpcResult, notes: Iterable[Annotation]) -> None:
     from analytics.figures.text import plot  # here: analytics.figures imports analytics.spc
 
-    if result.x_kind not in ("month", "date"):
+    if result.x_kind not in ("month", "quarter", "date"):
         return
     for note in notes:
         x = pd.Timestamp(note.change_date)
         fig.add_shape(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="paper",
                       line={"color": NOTE_COLOUR, "dash": "dot", "width": 1})  # fmt: skip
-        text = plot(note.description) + (" (new part)" if note.rebase else "")
-        fig.add_annotation(x=x, y=1, xref="x", yref="paper", text=text, showarrow=False,
-                           xanchor="left", yanchor="bottom", textangle=-90,
+        full = note.description + (" (new part)" if note.rebase else "")
+        short = full if len(full) <= NOTE_CHARS else full[: NOTE_CHARS - 1].rstrip() + "…"
+        fig.add_annotation(x=x, y=1, xref="x", yref="paper", text=plot(short), showarrow=False,
+                           xanchor="left", yanchor="bottom", hovertext=plot(full),
                            font={"size": 10, "color": NOTE_COLOUR})  # fmt: skip
 
 
@@ -123,4 +128,6 @@ def spc_figure(
     )
     if result.x_kind == "month":
         fig.update_xaxes(tickformat="%b %Y")
+    elif result.x_kind == "quarter":
+        fig.update_xaxes(tickformat="Q%q %Y", dtick="M3")
     return fig

@@ -19,7 +19,9 @@ from analytics.errors import PumpqiError
 from analytics.spc.charts import FloatArray
 from analytics.spc.options import PROPORTION_CHARTS, RARE_EVENT_CHARTS, RATIO_CHARTS
 
-XKind = Literal["month", "date", "number", "label"]
+XKind = Literal["month", "quarter", "date", "number", "label"]
+"""How points are named; "quarter" is never inferred: a caller charting by quarter (x = the
+quarter's first day) declares it on the result so sentences say "Q3 2026"."""
 RowLabel = Callable[[int], str]
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")

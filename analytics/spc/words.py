@@ -33,6 +33,9 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 def point_label(x: Any, kind: XKind) -> str:
     """How a point is named in a sentence: 'Mar 2026', '3 Mar 2026', 'point 17' or the label."""
+    if kind == "quarter":
+        ts = pd.Timestamp(x)
+        return f"Q{(ts.month - 1) // 3 + 1} {ts.year}"
     if kind in ("month", "date"):
         ts = pd.Timestamp(x)
         month = f"{MONTHS[ts.month - 1]} {ts.year}"
@@ -44,8 +47,8 @@ def point_label(x: Any, kind: XKind) -> str:
 
 
 def _unit(kind: XKind, count: int) -> str:
-    if kind == "month":
-        return "month" if count == 1 else "months"
+    if kind in ("month", "quarter"):
+        return kind if count == 1 else kind + "s"
     return "point" if count == 1 else "points"
 
 

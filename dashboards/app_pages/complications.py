@@ -8,6 +8,7 @@ from _funnel import funnel_chart
 from _state import current_scope
 
 from analytics.figures import ComplicationsFigures, is_hidden
+from analytics.figures.outcomes import OutcomesFigures
 from analytics.vocabulary import DIMENSION
 
 
@@ -24,21 +25,24 @@ def body() -> None:
     with left:
         bar_chart(
             cats[:-1], "category", "reports", key="compl_categories", horizontal=True,
-            title="Reports by category in the period",
-            how_to_read="longer bars are more frequent categories; the table below gives the "
-            "rate per 1,000 pump-days with its 95 % interval.",
+            title="Complications by category in the period",
+            how_to_read="longer bars are more frequent categories (complications counted "
+            "per event); the table below gives the rate per 1,000 pump-days with its 95 % "
+            "interval.",
+            labels={"reports": "complications", "category": ""},
         )  # fmt: skip
     with right:
         surgery = data.surgery.frame
         long = surgery.melt(
             id_vars=["category"], value_vars=[c.key for c in data.surgery.columns[1:-1]],
-            var_name="time from surgery", value_name="reports",
+            var_name="time from surgery", value_name="complications",
         )  # fmt: skip
         bar_chart(
-            long, "category", "reports", color="time from surgery", key="compl_time",
-            horizontal=True, title="Time from the latest surgery to the report",
-            how_to_read="early reports (within 30 days) point to surgical technique, later "
-            "ones to long-term device or drug problems.",
+            long, "category", "complications", color="time from surgery", key="compl_time",
+            horizontal=True, title="Time from the latest surgery to the complication",
+            how_to_read="early complications (first reported within 30 days) point to "
+            "surgical technique, later ones to long-term device or drug problems.",
+            labels={"category": ""},
         )  # fmt: skip
     with st.expander("Rates by category"):
         figure_table(data.categories, caption=False)
@@ -68,6 +72,41 @@ def body() -> None:
     else:
         with st.expander("List of serious events"):
             figure_table(data.serious, caption=False)
+
+    outcomes: OutcomesFigures = load("outcomes")
+    st.subheader("Surgical outcomes, per procedure")
+    st.caption(
+        "Most infections and wound problems start at surgery: counted per 100 procedures "
+        "(implant, replacement, revision) in a window after each, not per pump-day, so that a "
+        "site that implants many pumps does not look worse for it."
+    )
+    tabs = st.tabs([w.label.capitalize() for w in outcomes.surgical])
+    for tab, w in zip(tabs, outcomes.surgical, strict=True):
+        with tab:
+            control_chart(w.chart, key=f"surgical_{w.window_id}")
+            figure_table(w.by_site)
+            if w.by_type is not None:
+                figure_table(w.by_type)
+    st.subheader("By category of complication")
+    st.caption(
+        "Each category has its own chart: a rise in infections is not hidden by fewer side effects."
+    )
+    left, right = st.columns(2)
+    for i, chart in enumerate(outcomes.categories):
+        with left if i % 2 == 0 else right:
+            control_chart(chart, key=f"category_{i}")
+    if outcomes.refill_errors is not None and outcomes.deep_infections is not None:
+        st.subheader("Rare events")
+        st.caption(
+            "For events too rare for a monthly rate: the gap before each event. A point above "
+            "the upper limit is an unusually long spell without events; below the lower limit, "
+            "events unusually close together."
+        )
+        left, right = st.columns(2)
+        with left:
+            control_chart(outcomes.refill_errors, key="rare_refill_errors")
+        with right:
+            control_chart(outcomes.deep_infections, key="rare_deep_infections")
 
     st.subheader("Reports outside a therapy episode")
     st.caption(

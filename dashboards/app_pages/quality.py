@@ -18,7 +18,7 @@ def body() -> None:
     if data.message:
         st.info(data.message)
     st.subheader("Checks")
-    frame_table(data.summary)
+    frame_table(data.summary, height=36 * (len(data.summary) + 1) + 2)  # every check in view
     scope = current_scope()
     sharing = scope is None or scope.shared
     for flag in data.flags:

@@ -20,12 +20,13 @@ def body() -> None:
     control_chart(data.chart, key="refills_on_time")
     left, right = st.columns(2)
     with left:
+        unit = data.by_period_unit
         bar_chart(
-            data.by_month, "period", "refills", color="status", key="refills_statuses",
-            title="Refills due each month, by what happened",
-            how_to_read="each bar is the refills due that month (by due date); red parts are "
+            data.by_period, "label", "refills", color="status", key="refills_statuses",
+            title=f"Refills due by {unit}, by outcome",
+            how_to_read=f"each bar is the refills due that {unit} (by due date); red parts are "
             "pumps that ran dry (computed), orange ones are past the alarm date and waiting.",
-            labels={"period": "due month", "refills": "refills due"},
+            labels={"label": f"due {unit}", "refills": "refills due"},
         )  # fmt: skip
     with right:
         bar_chart(

@@ -1,5 +1,6 @@
-"""Worklist: pumps that have run dry (computed), are past the alarm date or are due soon,
-most urgent first, each linked to the patient's timeline."""
+"""Worklist: pumps that have run dry (computed), are past the alarm date, may have fallen
+due since the data's end, or are due soon — as of today, most at risk first, each linked
+to the patient's timeline."""
 
 from urllib.parse import quote
 
@@ -9,9 +10,11 @@ from _draw import figure_table, md
 from _state import current_scope
 
 from analytics.export import csv_bytes
-from analytics.figures import WorklistFigures
+from analytics.figures import FigureTable, WorklistFigures
 
 DEFAULT_DAYS = 14
+SHOWN = ("patient_id", "status", "risk_class", "days_to_empty", "due_date", "empty_date",
+         "drug", "site", "fill_date", "fill_visit_id")  # fmt: skip
 
 
 def _days_from_url() -> int:
@@ -29,7 +32,7 @@ def body() -> None:
     _days_from_url()
     days = st.number_input(
         "Show refills due within (days)", min_value=1, max_value=365, step=1, key="pq_days",
-        help="Pumps whose due date falls within this many days of the data's cut-off.",
+        help="Pumps whose due date falls within this many days of today.",
     )  # fmt: skip
     if days != DEFAULT_DAYS:
         st.query_params["days"] = str(days)
@@ -38,9 +41,11 @@ def body() -> None:
     data: WorklistFigures = load("worklist", int(days))
     scope = current_scope()
     who = scope.describe() if scope else "all patients"
+    age = data.data_age_days
     st.caption(
-        f"As of {data.as_of:%d %b %Y} (the data's cut-off) · {md(who)} · the period does not "
-        "apply: this list is about the patients now."
+        f"As of today, {data.today:%d %b %Y} · data up to {data.data_end:%d %b %Y} "
+        f"({age} day{'s' if age != 1 else ''} old) · {md(who)} · the period does not apply: "
+        "this list is about the patients now. Baclofen first: abrupt withdrawal can be fatal."
     )
     figure_table(data.counts)
     if data.items is None:
@@ -50,16 +55,19 @@ def body() -> None:
         st.success("Nothing due, past the alarm date or dry for this selection.")
         return
     items = data.items.frame.assign(patient_id=data.items.frame["patient_id"].map(quote))
+    shown = tuple(c for c in data.items.columns if c.key in SHOWN)  # the CSV has every column
     figure_table(
-        type(data.items)(data.items.key, data.items.caption, items, data.items.columns),
-        height=min(36 * (len(items) + 1) + 2, 700),
+        FigureTable(data.items.key, data.items.caption, items, shown, data.items.note),
+        height=min(36 * (len(items) + 1) + 2, 640),
         links={"patient_id": "timeline?patient="},
     )
     st.download_button(
         "Download as CSV",
         csv_bytes(data.items.frame),
-        file_name=f"pumpqi-worklist-{data.as_of:%Y-%m-%d}.csv",
+        file_name=f"pumpqi-worklist-{data.today:%Y-%m-%d}.csv",
         mime="text/csv",
+        help="For the clinic's own machine: `pumpqi deidentify --relink` adds the clinic's "
+        "patient identifiers to this file there.",
     )
 
 

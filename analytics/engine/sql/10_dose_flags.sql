@@ -53,6 +53,8 @@ SELECT f.vkey, v.patient_id, v.episode_id, v.visit_id, v.visit_date, v.visit_typ
        v.pump_model_if AS pump_model, v.indication_if AS indication, v.clinician_if AS clinician,
        v.drug_if AS drug, v.dose_if AS daily_dose_mg, v.concentration_if AS concentration_mg_ml,
        f.rule, f.maximum, f.previous_dose_mg,
-       CASE WHEN f.previous_dose_mg > 0
-            THEN round(100 * (v.dose_if - f.previous_dose_mg) / f.previous_dose_mg, 1) END AS step_up_pct
-FROM flags f JOIN pq_visits v ON v.vkey = f.vkey
+       -- empty when the step is too large for a number (a previous dose near 0 mg/day)
+       CASE WHEN isfinite(s.pct) THEN round(s.pct, 1) END AS step_up_pct
+FROM flags f JOIN pq_visits v ON v.vkey = f.vkey,
+LATERAL (SELECT CASE WHEN f.previous_dose_mg > 0
+                     THEN 100 * (v.dose_if - f.previous_dose_mg) / f.previous_dose_mg END AS pct) s
