@@ -236,7 +236,7 @@ def _dirty_visits(con: duckdb.DuckDBPyConnection) -> None:
         SELECT e.* FROM main.{VISIT_ORDER_TABLE} e JOIN inc_dirty x USING (pid)
         WHERE coalesce(e.next_visit_date, DATE '9999-12-31') >= x.from_date
            OR e.seq = 1
-           OR (e.in_ep AND (e.is_open OR e.visit_type IN {steps.SURGERY_TYPES}))
+           OR (e.in_ep AND (e.is_open OR e.is_close OR e.visit_type IN {steps.SURGERY_TYPES}))
            OR e.vkey = x.last_dose_vkey OR e.vkey = x.last_implant_vkey
         """
     )

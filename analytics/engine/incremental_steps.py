@@ -154,17 +154,18 @@ def procedures(con: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:
 
 def planning(con: duckdb.DuckDBPyConnection) -> None:
     """Pump periods from inc_pump_from, the last one started before the first changed
-    date: read with every pump start (they number the periods), the last visit before
-    that date and those after it (the period's last visit and end are among them), and
-    the last implant date recorded before it (the latest in the period is that or a
-    later one);
+    date: read with every pump start (they number the periods), every episode end (a
+    period ended before that date keeps its end), the last visit before that date and
+    those after it (the last visit of a period still open then is among them), and the
+    last implant date recorded in an episode before it (the latest in the period is
+    that or a later one);
     dose flags from the first changed date (with the last dose before it: a step is
     measured from it), the fills waiting for a refill of the patients in inc_fill_from."""
     visits_for(
         con,
         "JOIN inc_touched t USING (pid) LEFT JOIN inc_seed_keys s USING (pid) "
         "WHERE e.visit_date >= t.d OR e.vkey = s.vkey OR e.vkey = s.last_implant_vkey "
-        "OR (e.in_ep AND (e.is_open OR e.visit_type = 'replacement'))",
+        "OR (e.in_ep AND (e.is_open OR e.is_close OR e.visit_type = 'replacement'))",
     )
     build_stored_subset(con, "pq_pumps")
     replace(

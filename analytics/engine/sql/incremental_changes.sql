@@ -11,11 +11,12 @@ JOIN main.engine_patients p USING (patient_id);
 
 -- each such patient's last visit kept (before that date: its state is carried on), the
 -- last dose recorded in an episode before it (a step-up is measured from it) and the
--- last pump implant date recorded before it (the latest of a pump period: 09_pumps.sql)
+-- last pump implant date recorded in an episode before it (the latest of a pump period:
+-- 09_pumps.sql)
 CREATE OR REPLACE TEMP TABLE inc_seed_keys AS
 SELECT e.pid, max(e.vkey) AS vkey,
        max(e.vkey) FILTER (WHERE e.in_ep AND e.daily_dose_mg IS NOT NULL) AS last_dose_vkey,
-       max(e.vkey) FILTER (WHERE e.pump_implant_date IS NOT NULL) AS last_implant_vkey
+       max(e.vkey) FILTER (WHERE e.in_ep AND e.pump_implant_date IS NOT NULL) AS last_implant_vkey
 FROM main.engine_visits e JOIN inc_touched t USING (pid)
 WHERE e.visit_date < t.d
 GROUP BY e.pid;
