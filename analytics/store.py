@@ -343,7 +343,9 @@ def _sources(con: duckdb.DuckDBPyConnection, before: int = _EVERY_INGEST) -> str
 def record_sources(con: duckdb.DuckDBPyConnection) -> None:
     """Record, with the stored figures, the rows they are computed from (row counts and
     the last ingest): called by ingest when it stores the figures, in its transaction."""
-    con.execute("INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [SOURCES_KEY, _sources(con)])
+    con.execute(
+        "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [SOURCES_KEY, _sources(con)]
+    )
 
 
 def sources_match(con: duckdb.DuckDBPyConnection, before_ingest: int) -> bool:

@@ -119,9 +119,7 @@ def _registry(tmp: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
     return v, c, cut
 
 
-def _special_rows(
-    v: pd.DataFrame, cut: pd.Timestamp
-) -> tuple[pd.DataFrame, pd.DataFrame, dt.date]:
+def _special_rows(v: pd.DataFrame, cut: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, dt.date]:
     """Rows for the append that test its hard cases (visits, reports)."""
     day = pd.Timedelta(days=1)
     ordered = v.sort_values(["visit_date", "visit_id"])
@@ -134,32 +132,63 @@ def _special_rows(
     ].sort_values("patient_id")
     explanted, surgical = across.iloc[0], across.iloc[1]
     rows = [
-        {**explanted.to_dict(), "visit_id": "X-EXPLANT", "visit_date": explanted.visit_date + day,
-         "visit_type": "explant", "volume_added_ml": None, "next_refill_due": None},
+        {
+            **explanted.to_dict(),
+            "visit_id": "X-EXPLANT",
+            "visit_date": explanted.visit_date + day,
+            "visit_type": "explant",
+            "volume_added_ml": None,
+            "next_refill_due": None,
+        },
         # a revision before the cut (in the first file's dates, arriving late) whose deep
         # infection window spans the cut
-        {**surgical.to_dict(), "visit_id": "X-REVISION", "visit_date": cut - 20 * day,
-         "visit_type": "revision", "volume_added_ml": None, "next_refill_due": None},
+        {
+            **surgical.to_dict(),
+            "visit_id": "X-REVISION",
+            "visit_date": cut - 20 * day,
+            "visit_type": "revision",
+            "volume_added_ml": None,
+            "next_refill_due": None,
+        },
     ]
     # a new patient at a new site
     for i, (vtype, offset) in enumerate([("implant", 2), ("refill", 20), ("reprogram", 25)]):
         rows.append(
-            {"patient_id": "P-NEW-1", "visit_id": f"X-NEW-{i}", "visit_date": cut + offset * day,
-             "visit_type": vtype, "site": "Z", "pump_model": "SynchroMed II", "reservoir_ml": 20,
-             "drug": "baclofen", "concentration_mg_ml": 2, "daily_dose_mg": 0.4,
-             "volume_added_ml": 20 if vtype != "reprogram" else None}
+            {
+                "patient_id": "P-NEW-1",
+                "visit_id": f"X-NEW-{i}",
+                "visit_date": cut + offset * day,
+                "visit_type": vtype,
+                "site": "Z",
+                "pump_model": "SynchroMed II",
+                "reservoir_ml": 20,
+                "drug": "baclofen",
+                "concentration_mg_ml": 2,
+                "daily_dose_mg": 0.4,
+                "volume_added_ml": 20 if vtype != "reprogram" else None,
+            }
         )
     reports = [
         # chains with a report in the first file (same patient and code, 9 days apart)
-        {"report_id": "X-R1", "patient_id": surgical.patient_id, "report_date": cut + 3 * day,
-         "complication": "infection_deep"},
-        {"report_id": "X-R2", "patient_id": "P-NEW-1", "report_date": cut + 21 * day,
-         "complication": "pocket_fill"},
+        {
+            "report_id": "X-R1",
+            "patient_id": surgical.patient_id,
+            "report_date": cut + 3 * day,
+            "complication": "infection_deep",
+        },
+        {
+            "report_id": "X-R2",
+            "patient_id": "P-NEW-1",
+            "report_date": cut + 21 * day,
+            "complication": "pocket_fill",
+        },
     ]
     return pd.DataFrame(rows), pd.DataFrame(reports), (explanted.visit_date + day).date()
 
 
-def test_append_equals_full_recomputation_on_generated_data(tmp_path: Path, modes: list[str]) -> None:
+def test_append_equals_full_recomputation_on_generated_data(
+    tmp_path: Path, modes: list[str]
+) -> None:
     v, c, cut = _registry(tmp_path)
     extra_v, extra_c, explant_date = _special_rows(v, cut)
     first_v, later_v = v[v.visit_date < cut], v[v.visit_date >= cut]
@@ -170,19 +199,29 @@ def test_append_equals_full_recomputation_on_generated_data(tmp_path: Path, mode
     first_v, first_c = first_v.drop(late_v.index), first_c.drop(late_c.index)
     surgical_patient = extra_c.iloc[0].patient_id
     chain_start = pd.DataFrame(
-        [{"report_id": "X-R0", "patient_id": surgical_patient,
-          "report_date": cut - 6 * pd.Timedelta(days=1), "complication": "infection_deep"}]
+        [
+            {
+                "report_id": "X-R0",
+                "patient_id": surgical_patient,
+                "report_date": cut - 6 * pd.Timedelta(days=1),
+                "complication": "infection_deep",
+            }
+        ]
     )
     first_c = pd.concat([first_c, chain_start])
     later_v = pd.concat([later_v, late_v, extra_v])
     later_c = pd.concat([later_c, late_c, extra_c])
     files = {}
     for name, frame, contract in (
-        ("v1", first_v, VISITS), ("v2", later_v, VISITS),
-        ("c1", first_c, COMPLICATIONS), ("c2", later_c, COMPLICATIONS),
+        ("v1", first_v, VISITS),
+        ("v2", later_v, VISITS),
+        ("c1", first_c, COMPLICATIONS),
+        ("c2", later_c, COMPLICATIONS),
     ):
         path = tmp_path / f"{name}.csv"
-        frame.reindex(columns=list(contract.names)).to_csv(path, index=False, date_format="%Y-%m-%d")
+        frame.reindex(columns=list(contract.names)).to_csv(
+            path, index=False, date_format="%Y-%m-%d"
+        )
         files[name] = path
     db = tmp_path / "inc.duckdb"
     for vf, cf in (("v1", "c1"), ("v2", "c2")):
@@ -200,28 +239,40 @@ def test_append_equals_full_recomputation_on_generated_data(tmp_path: Path, mode
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
     # the hard cases were really there
     with store.reader(db) as con:
-        assert con.execute(
-            "SELECT count(*) FROM engine_cache_pq_episodes WHERE end_date = ?", [explant_date]
-        ).fetchall()[0][0] >= 1
-        assert con.execute(
-            "SELECT count(*) FROM engine_cache_pq_reports WHERE report_id = 'X-R1' "
-            "AND event_id = 'X-R0'"
-        ).fetchall()[0][0] == 1
+        assert (
+            con.execute(
+                "SELECT count(*) FROM engine_cache_pq_episodes WHERE end_date = ?", [explant_date]
+            ).fetchall()[0][0]
+            >= 1
+        )
+        assert (
+            con.execute(
+                "SELECT count(*) FROM engine_cache_pq_reports WHERE report_id = 'X-R1' "
+                "AND event_id = 'X-R0'"
+            ).fetchall()[0][0]
+            == 1
+        )
         assert con.execute(
             "SELECT deep_90d_report_id FROM engine_cache_pq_procedures "
             "WHERE procedure_visit_id = 'X-REVISION'"
         ).fetchall() == [("X-R0",)]
-        assert con.execute(
-            "SELECT count(*) FROM engine_cache_metrics WHERE by_column = 'site' AND \"group\" = 'Z'"
-        ).fetchall()[0][0] > 1
+        assert (
+            con.execute(
+                "SELECT count(*) FROM engine_cache_metrics WHERE by_column = 'site' AND \"group\" = 'Z'"
+            ).fetchall()[0][0]
+            > 1
+        )
 
 
 # --- random logs in random parts --------------------------------------------------------
 
 
 def _ingest_parts(
-    tmp: Path, log: list[dict[str, object]], reports: list[dict[str, object]], bounds: list[int],
-    late: set[int]
+    tmp: Path,
+    log: list[dict[str, object]],
+    reports: list[dict[str, object]],
+    bounds: list[int],
+    late: set[int],
 ) -> Path:
     """Ingest the log in parts split at the day offsets `bounds`; rows whose index is in
     `late` arrive one part late."""
@@ -246,10 +297,38 @@ def _ingest_parts(
     return db
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@st.composite
+def rich_visit_logs(draw: st.DrawFn) -> list[dict[str, object]]:
+    """visit_logs with the columns they leave out, now and then: a recorded pump implant
+    date (before or during the log), a pump model, an alarm volume, a programmed rate,
+    residuals, a clinician and an indication (values in force, pump periods, alarms)."""
+    log = draw(visit_logs())
+    for row in log:
+        if draw(st.integers(0, 4)) == 0:
+            day = draw(st.integers(-2000, 300))
+            row["pump_implant_date"] = (START + dt.timedelta(days=day)).isoformat()
+        if draw(st.integers(0, 3)) == 0:
+            row["pump_model"] = draw(st.sampled_from(["SynchroMed II", "Prometra II"]))
+        if draw(st.integers(0, 4)) == 0:
+            row["alarm_ml"] = draw(st.sampled_from([2, 4]))
+        if draw(st.integers(0, 5)) == 0:
+            row["daily_rate_ml"] = draw(st.sampled_from([0.1, 0.5, 1]))
+        if draw(st.integers(0, 4)) == 0:
+            row["expected_residual_ml"] = draw(st.sampled_from([2, 5]))
+            row["actual_residual_ml"] = draw(st.sampled_from([1, 5, 9]))
+        if draw(st.integers(0, 3)) == 0:
+            row["clinician"] = draw(st.sampled_from(["c1", "c2"]))
+        if draw(st.integers(0, 4)) == 0:
+            row["indication"] = draw(st.sampled_from(["spasticity", "cancer_pain"]))
+    return log
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     data=st.data(),
-    log=visit_logs(),
+    log=rich_visit_logs(),
     bounds=st.lists(st.integers(0, 900), min_size=1, max_size=3),
 )
 def test_ingest_in_parts_equals_full_recomputation(
@@ -261,6 +340,9 @@ def test_ingest_in_parts_equals_full_recomputation(
 ) -> None:
     monkeypatch.setattr(incremental, "FULL_SHARE", 1.0)  # never a full computation for size
     reports = data.draw(reports_for(log))
+    for r in reports:  # some name a visit: of the log (perhaps arriving later) or unknown
+        if data.draw(st.integers(0, 2)) == 0:
+            r["visit_id"] = data.draw(st.sampled_from([*(v["visit_id"] for v in log), "v-none"]))
     late = set(data.draw(st.lists(st.integers(0, len(log) - 1), max_size=3)))
     tmp = tmp_path_factory.mktemp("parts")
     db = _ingest_parts(tmp, log, reports, bounds, late)

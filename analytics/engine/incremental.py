@@ -117,7 +117,9 @@ def _update(
     changes = {"ingest": ingest_id, "old_as_of": old_as_of, "moved": as_of != old_as_of}
     for sql in _statements("incremental_changes"):
         con.execute(sql, {k: v for k, v in changes.items() if f"${k}" in sql})
-    con.execute("CREATE OR REPLACE TEMP TABLE inc_cutoff AS SELECT CAST(? AS DATE) AS as_of", [as_of])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE inc_cutoff AS SELECT CAST(? AS DATE) AS as_of", [as_of]
+    )
     register_config(con, DEFAULT)
     register_settings(con, DEFAULT)
     _visit_order(con, ingest_id)
@@ -130,7 +132,8 @@ def _update(
     steps.planning(con)
     stored_metrics.update(con, as_of)
     con.execute(
-        "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [CACHE_KEY, key_for(as_of, DEFAULT)]
+        "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)",
+        [CACHE_KEY, key_for(as_of, DEFAULT)],
     )
     record_sources(con)
     steps.drop_working_tables(con)

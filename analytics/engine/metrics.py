@@ -149,9 +149,13 @@ def counts_sql(by: str | None, months: str = MONTHS_SQL, groups: str = GROUPS_SQ
     """The SQL of the metrics counts grouped by `by` (allow-list), for these months and
     groups (default: every month from the first with pump-days to the cut-off's, every
     group of the data), facts still named {refills}, {exposure}, {reports} (with_facts)."""
-    return _METRICS_SQL.replace("{months}", months).replace("{groups}", groups).replace(
-        "{g}", group_expr(by)
+    return (
+        _METRICS_SQL.replace("{months}", months)
+        .replace("{groups}", groups)
+        .replace("{g}", group_expr(by))
     )
+
+
 FIRST_MONTH = EARLIEST
 LAST_MONTH = dt.date(9999, 12, 1)
 
@@ -197,8 +201,7 @@ def store_metrics(con: duckdb.DuckDBPyConnection) -> None:
     as_of = prepare(con)
     # one part per --by value, each named by a bound parameter ($by_site = 'site', ...)
     parts = [
-        f"SELECT CAST($by_{by} AS VARCHAR) AS by_column, * "
-        f"FROM ({with_facts(counts_sql(by))[0]})"
+        f"SELECT CAST($by_{by} AS VARCHAR) AS by_column, * FROM ({with_facts(counts_sql(by))[0]})"
         for by in GROUP_COLUMNS
     ]
     params = {f"by_{by}": by for by in GROUP_COLUMNS}

@@ -135,9 +135,7 @@ def update(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
     )
     _counts(con, "inc_counts_out", {f: f"inc_old_{f}" for f in FACTS}, as_of)
     _counts(con, "inc_counts_in", {f: f"inc_new_{f}" for f in FACTS}, as_of)
-    changed = ", ".join(
-        f"coalesce(s.{c}, 0) + i.{c} - o.{c} AS {c}" for c in STORED_COUNT_COLUMNS
-    )
+    changed = ", ".join(f"coalesce(s.{c}, 0) + i.{c} - o.{c} AS {c}" for c in STORED_COUNT_COLUMNS)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE inc_metrics AS

@@ -301,7 +301,8 @@ def build_cache(con: duckdb.DuckDBPyConnection) -> None:
 
     store_on_demand(con, as_of)
     con.execute(
-        "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [CACHE_KEY, key_for(as_of, DEFAULT)]
+        "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)",
+        [CACHE_KEY, key_for(as_of, DEFAULT)],
     )
     record_sources(con)  # the rows they came from, checked before they are served
 
