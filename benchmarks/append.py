@@ -109,16 +109,10 @@ def _instrument(parts: dict[str, float], modes: list[str]) -> None:
     load.refresh_stored = spy  # type: ignore[attr-defined]
 
 
-def child(kind: str, scale: str) -> dict[str, object]:
-    """Run one ingest of `kind` (base, append, full) and return its figures."""
-    import analytics.ingest.load  # noqa: F401  (imported before the clock starts)
-
+def prepare(kind: str, scale: str) -> tuple[Path, Path, Path]:
+    """The database and the visits and complications files of an ingest of `kind` (base,
+    append, full), the database made ready (not timed): none, or a copy of the base."""
     out = month_dir(scale)
-    parts: dict[str, float] = {}
-    modes: list[str] = []
-    _instrument(parts, modes)
-    from analytics.ingest.load import ingest_files
-
     if kind == "base":
         db, files = out / "base.duckdb", ("base_visits.csv", "base_complications.csv")
         db.unlink(missing_ok=True)
@@ -128,8 +122,21 @@ def child(kind: str, scale: str) -> dict[str, object]:
     else:
         db, files = out / "full.duckdb", ("../visits.csv", "../complications.csv")
         db.unlink(missing_ok=True)
+    return db, out / files[0], out / files[1]
+
+
+def ingest(kind: str, scale: str, db: Path, visits: Path, complications: Path) -> dict[str, Any]:
+    """Time the ingest of the files into `db` (the base database is kept, the others
+    removed afterwards) and return its figures."""
+    import analytics.ingest.load  # noqa: F401  (imported before the clock starts)
+
+    parts: dict[str, float] = {}
+    modes: list[str] = []
+    _instrument(parts, modes)
+    from analytics.ingest.load import ingest_files
+
     start = time.perf_counter()
-    results = ingest_files(db, out / files[0], out / files[1])
+    results = ingest_files(db, visits, complications)
     wall = time.perf_counter() - start
     if kind != "base":
         db.unlink()
@@ -142,6 +149,18 @@ def child(kind: str, scale: str) -> dict[str, object]:
         "stored_tables": "+".join(modes),
         "parts": parts,
     }
+
+
+def child(kind: str, scale: str) -> dict[str, Any]:
+    """Run one ingest of `kind` (base, append, full) and return its figures."""
+    return ingest(kind, scale, *prepare(kind, scale))
+
+
+def ready(scale: str) -> None:
+    """The split files and a current base database of the scale (made when missing)."""
+    split(scale)
+    if not base_is_current(scale):
+        print(json.dumps(run_child("base", scale)), file=sys.stderr)
 
 
 def run_child(kind: str, scale: str) -> dict[str, Any]:
@@ -181,9 +200,7 @@ def main() -> None:
         return
     if not (data_dir(args.scale) / "visits.csv").exists():
         raise SystemExit(f"no data for {args.scale}: run benchmarks/run.py --scale {args.scale}")
-    split(args.scale)
-    if not base_is_current(args.scale):
-        print(json.dumps(run_child("base", args.scale)))
+    ready(args.scale)
     runs = [run_child("append", args.scale)]
     if not args.no_full:
         runs.append(run_child("full", args.scale))

@@ -25,9 +25,17 @@ def table(name: str) -> str:
     return f"main.{CACHE_PREFIX}{name}"
 
 
+_TEMPS_SQL = (
+    "SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND list_contains($n, view_name) "
+    "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() "
+    "WHERE temporary AND list_contains($n, table_name)"
+)
+
+
 def drop_engine_temps(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ENGINE_TABLES:
-        drop_temp(con, name)
+    """Drop the engine's temp tables and views (ENGINE_TABLES: fixed names), found at once."""
+    for kind, name in con.execute(_TEMPS_SQL, {"n": list(ENGINE_TABLES)}).fetchall():
+        con.execute(f"DROP {kind} temp.main.{name}")
 
 
 def drop_working_tables(con: duckdb.DuckDBPyConnection) -> None:
