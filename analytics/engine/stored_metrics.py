@@ -145,18 +145,23 @@ def update(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
         LEFT JOIN main.{STORED_METRICS} s USING (by_column, month, "group")
         """
     )
-    # months new to the range: counted from all their rows
+    # months new to the range: counted from all their rows (first narrowed by the first
+    # new month, a plain comparison, before the month of each row is worked out)
+    first_new = con.execute("SELECT min(month_start) FROM inc_new_months").fetchall()[0][0]
     in_new = "IN (SELECT month_start FROM inc_new_months)"
     month_of = {
-        "refills": f"WHERE CAST(date_trunc('month', fill_date) AS DATE) {in_new} "
-        f"OR CAST(date_trunc('month', due_date) AS DATE) {in_new}",
-        "exposure": f"WHERE month_start {in_new}",
-        "reports": f"WHERE CAST(date_trunc('month', report_date) AS DATE) {in_new}",
+        "refills": "WHERE (fill_date >= $first_new OR due_date >= $first_new) AND "
+        f"(CAST(date_trunc('month', fill_date) AS DATE) {in_new} "
+        f"OR CAST(date_trunc('month', due_date) AS DATE) {in_new})",
+        "exposure": f"WHERE month_start >= $first_new AND month_start {in_new}",
+        "reports": "WHERE report_date >= $first_new AND "
+        f"CAST(date_trunc('month', report_date) AS DATE) {in_new}",
     }
     for fact in FACTS:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE inc_month_{fact} AS "
-            f"SELECT {', '.join(FACT_COLUMNS[fact])} FROM {_stored(fact)} {month_of[fact]}"
+            f"SELECT {', '.join(FACT_COLUMNS[fact])} FROM {_stored(fact)} {month_of[fact]}",
+            {"first_new": first_new or dt.date.max},
         )
     con.execute("CREATE OR REPLACE TEMP TABLE inc_months AS SELECT * FROM inc_new_months")
     _counts(con, "inc_counts_new_months", {f: f"inc_month_{f}" for f in FACTS}, as_of)
