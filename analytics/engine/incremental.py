@@ -122,6 +122,7 @@ def _update(
     )
     register_config(con, DEFAULT)
     register_settings(con, DEFAULT)
+    _read_visits(con)
     _visit_order(con, ingest_id)
     _episodes(con, values)
     _dirty_visits(con)
@@ -157,7 +158,7 @@ def _visit_order(con: duckdb.DuckDBPyConnection, ingest_id: int) -> None:
     the rows they replace are kept aside (inc_visits_old, with that last visit)."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE inc_visits_old AS "
-        f"SELECT e.rowid AS inc_rowid, e.* FROM main.{VISIT_ORDER_TABLE} e "
+        "SELECT e.* FROM inc_read e "
         "JOIN inc_touched t USING (pid) LEFT JOIN inc_seed_keys k USING (pid) "
         "WHERE e.visit_date >= t.d OR e.vkey = k.vkey"
     )
@@ -210,12 +211,14 @@ def _episodes(con: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:
     )
 
 
-def _dirty_visits(con: duckdb.DuckDBPyConnection) -> None:
-    """inc_visits: every stored visit a later step reads (each takes its own rows from
-    it), read from the visit order once: of each patient computed again, the visits
-    from the earliest date a step starts from (or the last one before it), the first
-    visit, every surgery or pump start, and the last dose and the last recorded pump
-    implant date before the first changed date."""
+def _read_visits(con: duckdb.DuckDBPyConnection) -> None:
+    """inc_read: every stored visit a step reads, read from the visit order once, before
+    it changes (with its rowid): of each patient computed again (inc_dirty), the visits
+    from the earliest date a step starts from (or the last one before it: its next visit
+    is on or after that date), the first visit, every surgery, pump start or episode end,
+    and the last dose and the last recorded pump implant date in an episode before the
+    first changed date. The visits a touched patient's new visits replace (from the
+    first changed date, and the last one before it) are among them."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE inc_dirty AS
@@ -235,11 +238,31 @@ def _dirty_visits(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE inc_visits AS
-        SELECT e.* FROM main.{VISIT_ORDER_TABLE} e JOIN inc_dirty x USING (pid)
+        CREATE OR REPLACE TEMP TABLE inc_read AS
+        SELECT e.rowid AS inc_rowid, e.* FROM main.{VISIT_ORDER_TABLE} e JOIN inc_dirty x USING (pid)
         WHERE coalesce(e.next_visit_date, DATE '9999-12-31') >= x.from_date
            OR e.seq = 1
            OR (e.in_ep AND (e.is_open OR e.is_close OR e.visit_type IN {steps.SURGERY_TYPES}))
            OR e.vkey = x.last_dose_vkey OR e.vkey = x.last_implant_vkey
+        """
+    )
+
+
+def _dirty_visits(con: duckdb.DuckDBPyConnection) -> None:
+    """inc_visits: the visits of inc_read as the visit order has them now (each later
+    step takes its own rows from it): those kept (the last one before a touched
+    patient's first changed date now followed by a visit on that date) and the new
+    ones (inc_visits_new: every one has its next visit, if any, on or after the date a
+    step starts from)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE inc_visits AS
+        SELECT e.* EXCLUDE (inc_rowid)
+                   REPLACE (CASE WHEN e.vkey = k.vkey THEN t.d ELSE e.next_visit_date END
+                            AS next_visit_date)
+        FROM inc_read e LEFT JOIN inc_touched t USING (pid) LEFT JOIN inc_seed_keys k USING (pid)
+        WHERE t.pid IS NULL OR e.visit_date < t.d
+        UNION ALL BY NAME
+        SELECT * FROM inc_visits_new
         """
     )
