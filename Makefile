@@ -5,10 +5,12 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export UV_COMPILE_BYTECODE := 1
 LINT_PATHS := $(wildcard analytics dashboards tests benchmarks)
 
-.PHONY: setup demo test lint typecheck pytest browser-deps bench clean
+.PHONY: setup demo test lint typecheck pytest browser-deps bench lock clean
 
+# uv into ~/.local/bin; a Debian/Ubuntu system Python refuses --user installs (PEP 668) unless told
 $(UV):
-	python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	python3 -m pip install --quiet --user "uv==$(UV_VERSION)" \
+	  || python3 -m pip install --quiet --user --break-system-packages "uv==$(UV_VERSION)"
 
 setup: $(UV)  ## create .venv with the exact locked dependencies
 	$(UV) sync --frozen
@@ -33,6 +35,9 @@ test: lint typecheck pytest  ## everything CI runs
 
 bench: setup
 	$(UV) run python benchmarks/run.py
+
+lock: $(UV)  ## after changing pyproject.toml: pin the new versions in uv.lock
+	$(UV) lock
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache test-output

@@ -19,7 +19,7 @@ from analytics.spc.options import ChartType
 
 @dataclass(frozen=True)
 class RefillStatus:
-    """One status of a fill (METRICS "Refill timeliness").
+    """One status of a fill (definitions.md "Refill timeliness").
 
     in_rate: counted in "refills due" (the on-time rate's denominator, by due month).
     open: the pump is still waiting for its refill (no next fill).

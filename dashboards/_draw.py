@@ -157,7 +157,7 @@ def bar_chart(
 _FORMATS = {
     "count": "localized",
     "number": "localized",
-    "pct": "percent",
+    "pct": "%.1f %%",  # of the value × 100 (Streamlit's "percent" varies its decimals)
     "rate2": "%.2f",
     "rate1": "%.1f",
 }
@@ -191,7 +191,7 @@ def figure_table(
             shown[c.key] = pd.to_datetime(col).dt.date
             config[c.key] = st.column_config.DateColumn(c.label, help=c.help or None)
         elif c.kind != "text" and not has_marks and not col.isna().any():  # else "None" shows
-            shown[c.key] = pd.to_numeric(col, errors="coerce")
+            shown[c.key] = pd.to_numeric(col, errors="coerce") * (100 if c.kind == "pct" else 1)
             config[c.key] = st.column_config.NumberColumn(
                 c.label, help=c.help or None, format=_FORMATS.get(c.kind, "localized")
             )

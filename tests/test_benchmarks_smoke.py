@@ -67,3 +67,15 @@ def test_ingest_phases_tiny_scale() -> None:
     proc = run_script("ingest_phases.py", "--scale", "tiny")
     names = {ln.split()[0] for ln in proc.stdout.splitlines()[1:] if ln.strip()}
     assert {"stage_table", "build_visit_order", "build_cache", "total"} <= names, proc.stdout
+
+
+@pytest.mark.slow
+def test_crowd_benchmark_tiny_scale() -> None:
+    """Concurrent sessions against a real loopback server: every page load finishes and
+    the median and 90th percentile are printed (bounded by --loads)."""
+    if not (ROOT / "benchmarks" / "data" / "tiny" / "bench.duckdb").exists():
+        run_script("run.py", "--scale", "tiny")  # makes the tiny database
+    proc = run_script("crowd.py", "--scale", "tiny", "--sessions", "2", "--loads", "6")
+    out = proc.stdout
+    assert "6 page loads" in out and "0 errors" in out, out
+    assert "90th percentile" in out and "cores on average" in out, out

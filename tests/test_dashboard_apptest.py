@@ -15,6 +15,7 @@ from test_dashboard_fixtures import APP, NOTE_TEXT, demo_database, empty_databas
 
 from analytics.figures.overview import TILE_MEASURES
 from analytics.figures.text import md
+from analytics.ingest.contract_doc import contract_markdown
 from analytics.store import reader
 from analytics.vocabulary import MEASURE
 
@@ -68,6 +69,9 @@ def test_every_page_renders(app: AppTest) -> None:
         assert at.markdown or at.title, page
     at.switch_page("app_pages/definitions.py").run()
     assert "pump-days" in " ".join(m.value for m in at.markdown).lower()
+    ok(at)
+    shown = [m.value.strip() for m in at.markdown]
+    assert contract_markdown(level=3).strip() in shown, "the data contract"
 
 
 def test_filter_changes_figures_and_url(app: AppTest) -> None:

@@ -5,17 +5,11 @@ Needs Debian's chromium at /usr/bin/chromium (CI installs it); skipped only with
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_dashboard_fixtures import APP, REPO, demo_database
+from test_dashboard_fixtures import REPO, demo_database, running_dashboard
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -49,44 +43,10 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = demo_database(tmp_path_factory.getbasetemp())
-    port = _free_port()
-    env = dict(os.environ, PUMPQI_DB=str(db))
-    env.pop("PUMPQI_SHARING_ONLY", None)
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"the dashboard did not start:\n{out[-2000:]}")
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with running_dashboard(demo_database(tmp_path_factory.getbasetemp())) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_every_page_in_a_real_browser(server: str) -> None:

@@ -7,7 +7,17 @@ Not a test module of its own: the dashboard test files import `demo_database` an
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from analytics.ingest.load import ingest_files
 from analytics.spc import add_annotation
@@ -42,3 +52,48 @@ def empty_database(base: Path) -> Path:
         with writer(db):
             pass
     return db
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_dashboard(
+    db: Path, extra_args: Sequence[str] = (), unset: Sequence[str] = (), wait_s: float = 60
+) -> Iterator[int]:
+    """A real Streamlit server of the app over `db` on 127.0.0.1 (its port), started
+    as `streamlit run` would be, healthy before it is yielded, stopped afterwards;
+    PUMPQI_SHARING_ONLY and the names in `unset` are removed from its environment."""
+    port = free_port()
+    env = dict(os.environ, PUMPQI_DB=str(db))
+    for name in ("PUMPQI_SHARING_ONLY", *unset):
+        env.pop(name, None)
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+        "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", *extra_args,
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                url = f"http://127.0.0.1:{port}/_stcore/health"
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    out = proc.stdout.read().decode() if proc.stdout else ""
+                    pytest.fail(f"the dashboard did not start:\n{out[-2000:]}")
+                time.sleep(0.3)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

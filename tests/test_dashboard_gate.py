@@ -12,12 +12,9 @@ address to judge an Origin (our gate judges it).
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
-from test_dashboard_fixtures import APP, REPO
+from test_dashboard_fixtures import APP, REPO, running_dashboard
 
 from analytics.ingest.load import ingest_files
 from analytics.store import reader
@@ -235,45 +232,13 @@ def test_a_patient_link_found_shows_that_patient(app: AppTest, worklist_ids: lis
 # --- a real server on 127.0.0.1 --------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tiny_db: Path) -> Iterator[int]:
-    port = _free_port()
-    env = dict(os.environ, PUMPQI_DB=str(tiny_db))
-    for name in ("PUMPQI_SHARING_ONLY", "PUMPQI_REQUIRE_LOGIN", "PUMPQI_ALLOWED_HOSTS"):
-        env.pop(name, None)
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.enableCORS", "false",
-        "--server.enableXsrfProtection", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                url = f"http://127.0.0.1:{port}/_stcore/health"
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"the dashboard did not start:\n{out[-2000:]}")
-                time.sleep(0.3)
+    args = ("--server.enableCORS", "false", "--server.enableXsrfProtection", "false",
+            "--server.fileWatcherType", "none")  # fmt: skip
+    unset = ("PUMPQI_REQUIRE_LOGIN", "PUMPQI_ALLOWED_HOSTS")
+    with running_dashboard(tiny_db, args, unset, wait_s=90) as port:
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def page_bytes(port: int, host: str, origin: str | None, page: str = "worklist") -> bytes:

@@ -198,7 +198,7 @@ def test_quarantine_reasons_and_lines(tmp_path: Path) -> None:
     got = {(int(r.line), r.column_name, r.reason) for r in faults.itertuples()}
     assert got == {
         (5, "visit_date", "unparseable date (expected YYYY-MM-DD)"),
-        (6, "visit_type", "unknown value"),
+        (6, "visit_type", "unknown value (did you mean `refill`?)"),
         (7, "volume_added_ml", "out of range (allowed from 0 to 100)"),
         (8, "visit_date", "date before 1980"),
         (9, "visit_date", "date after today"),

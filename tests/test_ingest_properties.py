@@ -5,11 +5,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analytics.errors import FileFault
 from analytics.ingest.identifiers import VALUE_PATTERNS
-from analytics.ingest.load import ingest_files
+from analytics.ingest.load import TableResult, ingest_files, validate_files
 from analytics.store import reader
 from tests.conftest import VISIT_HEADER, write_csv
 
@@ -52,6 +54,22 @@ row_strategy = st.tuples(
 )
 
 
+def _ingest(db: Path, path: Path) -> TableResult | None:
+    """Ingest one file; None when it is refused as a whole (one fault in most rows), which
+    `validate` must say too, in the same words, with the database left as it was."""
+    before = db.read_bytes() if db.exists() else None
+    try:
+        (res,) = ingest_files(db, path)
+    except FileFault as exc:
+        assert "the whole file is refused" in exc.reason
+        with pytest.raises(FileFault) as checked:
+            validate_files(path)
+        assert str(checked.value) == str(exc)
+        assert (db.read_bytes() if db.exists() else None) == before
+        return None
+    return res
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -71,12 +89,14 @@ def test_rows_in_equal_loaded_plus_present_plus_quarantined(rows, reingest_half)
             out_rows.append(r)
         db = tmp / "p.duckdb"
         if reingest_half:
-            ingest_files(
-                db, write_csv(tmp / "first.csv", VISIT_HEADER, out_rows[: len(out_rows) // 2])
-            )
-        (res,) = ingest_files(db, write_csv(tmp / "visits.csv", VISIT_HEADER, out_rows))
+            _ingest(db, write_csv(tmp / "first.csv", VISIT_HEADER, out_rows[: len(out_rows) // 2]))
+        res = _ingest(db, write_csv(tmp / "visits.csv", VISIT_HEADER, out_rows))
+        if res is None:
+            return
         assert res.rows_read == len(out_rows)
         assert res.rows_read == res.rows_loaded + res.rows_already_present + res.rows_quarantined
+        assert 0 <= res.rows_already_quarantined <= res.rows_quarantined
+        assert reingest_half or res.rows_already_quarantined == 0
         with reader(db) as con:
             (q,) = con.execute(
                 "SELECT count(*) FROM quarantine WHERE source_file = 'visits.csv'"
@@ -84,7 +104,7 @@ def test_rows_in_equal_loaded_plus_present_plus_quarantined(rows, reingest_half)
             raw = " ".join(
                 r[0] or "" for r in con.execute("SELECT raw_row FROM quarantine").fetchall()
             )
-        assert q == res.rows_quarantined
+        assert q == res.rows_quarantined - res.rows_already_quarantined
         assert SENTINEL_PHONE not in raw, "identifier-like notes are redacted in quarantine"
 
 

@@ -257,28 +257,41 @@ def test_corpus_refusals_are_clear(tmp_path: Path, name: str) -> None:
 
 
 def test_corpus_rows_load_or_quarantine_as_expected(tmp_path: Path) -> None:
-    expected = {  # name: (read, loaded, quarantined)
+    expected: dict[str, tuple[int, int, int] | str] = {  # (read, loaded, quarantined) or refusal
         "crlf.csv": (1, 1, 0),
         "cr_only.csv": (2, 2, 0),
         "mixed_line_endings.csv": (2, 2, 0),
         "quoted_newlines.csv": (1, 1, 0),
         "header_only.csv": (0, 0, 0),
-        "sql_in_every_column.csv": (5, 0, 5),
-        "extreme_numbers.csv": (11, 0, 11),
-        # only 9999-12-31 is a real date... and it is after today: all six are quarantined
-        "impossible_dates.csv": (6, 0, 6),
+        # one fault in more than half of 5 or more rows: a fault of the whole file
+        "sql_in_every_column.csv": "'reservoir_ml': not a number in 5 of 5 rows",
+        "extreme_numbers.csv": "'reservoir_ml': not a finite number in 6 of 11 rows",
+        # only 9999-12-31 is a real date... and it is after today
+        "impossible_dates.csv": "'visit_date': unparseable date (expected YYYY-MM-DD) in 5 of 6",
         "cells_10k.csv": (2, 0, 2),
         "duplicates_and_conflicts.csv": (3, 0, 3),
+        # SQL in every cell of 5 rows among 6 clean ones: quarantined, stored as text
+        "sql_among_clean_rows.csv": (11, 6, 5),
+    }
+    clean = "".join(R.replace("v1", f"c{i}") + "\n" for i in range(6))
+    corpus = {
+        **CORPUS,
+        "sql_among_clean_rows.csv": CORPUS["sql_in_every_column.csv"] + clean.encode(),
     }
     for name, want in expected.items():
         path = tmp_path / name
-        path.write_bytes(CORPUS[name])
-        code, out, err = _invoke(["ingest", "--db", str(tmp_path / f"{name}.duckdb"), str(path)])
+        path.write_bytes(corpus[name])
+        db = tmp_path / f"{name}.duckdb"
+        code, out, err = _invoke(["ingest", "--db", str(db), str(path)])
+        if isinstance(want, str):
+            assert code == 2 and want in err and "the whole file is refused" in err, (name, err)
+            assert not db.exists(), name
+            continue
         m = COUNTS.search(out)
         assert code == 0 and m, (name, err)
         n, loaded, _, bad = map(int, m.groups())
         assert (n, loaded, bad) == want, (name, out)
-    with reader(tmp_path / "sql_in_every_column.csv.duckdb") as con:
+    with reader(tmp_path / "sql_among_clean_rows.csv.duckdb") as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         reasons = con.execute("SELECT DISTINCT reason FROM quarantine").fetchall()
     assert {"visits", "quarantine", "ingest_log"} <= tables

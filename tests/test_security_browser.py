@@ -7,18 +7,14 @@ host is aborted (and recorded: an image the page tried to fetch fails the test).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from security_data import EVIL_SITES, evil_database
-from test_dashboard_browser import ARGS, CHROMIUM, _free_port, _settle
-from test_dashboard_fixtures import APP
+from test_dashboard_browser import ARGS, CHROMIUM, _settle
+from test_dashboard_fixtures import running_dashboard
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,36 +25,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = evil_database(tmp_path_factory.mktemp("evil-browser"))
-    port = _free_port()
-    env = dict(os.environ, PUMPQI_DB=str(db))
-    env.pop("PUMPQI_SHARING_ONLY", None)
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"the dashboard did not start:\n{out[-2000:]}")
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with running_dashboard(evil_database(tmp_path_factory.mktemp("evil-browser"))) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def _no_markup_from_data(page: object) -> str:

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from analytics.cli.commands import main
+from analytics.ingest.contract import VISIT_TYPES
 from analytics.ingest.load import ingest_files, validate_files
 from analytics.ingest.redaction import REDACTED
 from analytics.store import reader
@@ -130,7 +131,7 @@ def test_name_and_birth_date_typed_into_other_cells_are_redacted(tmp_path: Path)
     assert [(c, r) for c, r, _ in q] == [
         ("visit_date", "unparseable date (expected YYYY-MM-DD)"),
         ("reservoir_ml", "not a number"),
-        ("visit_type", "unknown value"),
+        ("visit_type", "unknown value (allowed: " + ", ".join(VISIT_TYPES) + ")"),
     ]
     assert q[0][2]["visit_date"] == REDACTED and q[0][2]["site"] == "A"
     assert q[1][2]["reservoir_ml"] == REDACTED and q[1][2]["notes"] == "routine"

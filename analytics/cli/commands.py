@@ -41,9 +41,14 @@ def main(debug: bool) -> None:
 
     \b
     Typical monthly run:
+      pumpqi validate visits.csv --complications complications.csv
       pumpqi ingest --db pumps.duckdb visits.csv --complications complications.csv
       pumpqi metrics --db pumps.duckdb --by site
       pumpqi dashboard --db pumps.duckdb
+
+    \b
+    The input files (columns, allowed values, ranges, identifier rules): pumpqi contract
+    How every figure is computed: the dashboard's Definitions page
     """
 
 
@@ -59,10 +64,11 @@ def validate(
     fmt: str,
     out: str | None,
 ) -> None:
-    """Check files against the data contract without loading them.
+    """Check files against the data contract (`pumpqi contract`) without loading them.
 
-    Prints each row fault (file, line, column, reason). Exit 0: clean; 1: row
-    faults found; 2: the file is refused.
+    Prints each row fault (file, line, column, reason; a row with several faulty
+    columns has a line for each). Exit 0: clean; 1: row faults found; 2: a file is
+    refused (also when one fault is in most of its rows).
 
     Example: pumpqi validate visits.csv --complications complications.csv
     """
@@ -78,6 +84,34 @@ def validate(
         print_table(faults[["source_file", "line", "column_name", "reason"]], fmt, out)
         sys.exit(1)
     click.echo("no row faults", err=True)
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the page to this file instead of stdout.",
+)
+@friendly
+def contract(out: str | None) -> None:
+    """Print the data contract: the input files' columns, kinds, allowed values and ranges.
+
+    Also which columns and values count as identifiers and what validate and ingest do
+    with faults (markdown, the same page as the dashboard's Definitions page shows).
+
+    Example: pumpqi contract --out contract.md
+    """
+    from analytics.ingest.contract_doc import contract_markdown
+
+    text = contract_markdown()
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    from analytics.atomic import write_text
+
+    write_text(out, text)
+    click.echo(f"wrote the data contract to {out}", err=True)
 
 
 @main.command()
@@ -223,7 +257,7 @@ def upgrade(db: str) -> None:
 @output_options
 @friendly
 def config_cmd(config_file: str | None, fmt: str, out: str | None) -> None:
-    """Print the effective metric configuration (defaults from METRICS.md, or your TOML file).
+    """Print the effective metric configuration (the defaults, or your TOML file).
 
     Example: pumpqi config --config site.toml
     """

@@ -66,7 +66,7 @@ def synth(
     fmt: str,
     out: Path,
 ) -> None:
-    """Write synthetic visits and complications files that follow DATA_CONTRACT.md.
+    """Write synthetic visits and complications files that follow the data contract.
 
     Believable intrathecal-pump logs: trials, implants, refills driven by
     reservoir, rate and drug-stability caps, titration, replacements, explants,

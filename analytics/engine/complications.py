@@ -1,4 +1,4 @@
-"""Complication-report rates (METRICS.md "Complication-report rates").
+"""Complication-report rates (definitions.md "Complication rates").
 
 Exposure is the engine's pump-days (pq_exposure) and reports are the engine's
 pq_reports, so the rates here and in `pumpqi metrics` share one definition.

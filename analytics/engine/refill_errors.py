@@ -1,4 +1,4 @@
-"""Refills between refill errors: the input of a g-chart (METRICS "Complication-report
+"""Refills between refill errors: the input of a g-chart (definitions.md "Complication
 rates", refill-error rate).
 
 Refill errors (pocket fills, programming errors, overfills) are rare, about 1 per 10,000

@@ -26,7 +26,7 @@ REFILL_COLUMNS: tuple[str, ...] = (
     "dry_days",
     "early",
 )
-"""The columns of `pumpqi refills` (CLI.md)."""
+"""The columns of `pumpqi refills`, in order."""
 
 DETAIL_COLUMNS: tuple[str, ...] = (
     "episode_id",

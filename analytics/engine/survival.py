@@ -1,4 +1,4 @@
-"""Device survival (METRICS "Device survival"): pump periods and Kaplan–Meier curves,
+"""Device survival (definitions.md "Device survival"): pump periods and Kaplan–Meier curves,
 like the manufacturers' product performance reports.
 
 * `pump_periods`  one row per pump period (sql/pump_periods.sql, from the engine's
@@ -49,9 +49,9 @@ ENDPOINT_IDS: tuple[str, ...] = tuple(e.id for e in ENDPOINTS)
 INTERVAL_COLUMNS: tuple[str, ...] = (
     "group", "patient_id", "implant_date", "entry_days", "exit_days", "event",
 )  # fmt: skip
-"""`pumpqi survival --intervals` (CLI.md)."""
+"""The columns of `pumpqi survival --intervals`."""
 CURVE_COLUMNS: tuple[str, ...] = ("group", *KM_COLUMNS)
-"""`pumpqi survival` (CLI.md)."""
+"""The columns of `pumpqi survival`."""
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "group", "days", "n_risk", "survival", "ci_low", "ci_high",
 )  # fmt: skip

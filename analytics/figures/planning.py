@@ -83,6 +83,8 @@ def battery_tables(cut: Cutoff, scope: Scope) -> tuple[FigureTable, FigureTable 
         f"life; the elective-replacement warning comes {cut.config.eri_warning_days} days "
         "before. Models without a battery life in the configuration are not planned."
     )
+    if int(pd.to_numeric(long["pumps"]).sum()) == 0:
+        note = f"No pump in place reaches end of life within {BATTERY_MONTHS} months. " + note
     counts = FigureTable("battery_plan_counts", "Pumps reaching battery end of life, by month",
                          wide, cols, note)  # fmt: skip
     if scope.shared:

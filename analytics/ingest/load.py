@@ -18,22 +18,19 @@ from analytics import store
 from analytics.engine.incremental import refresh_stored
 from analytics.errors import FileFault, SchemaVersionError
 from analytics.ingest import fingerprint
+from analytics.ingest.columns import check_columns
 from analytics.ingest.contract import FILE_COLUMNS, TABLES, Table
-from analytics.ingest.identifiers import (
-    VALUE_PATTERNS,
-    ZIP5,
-    identifier_name_kind,
-    sql_full_match_any,
-)
+from analytics.ingest.identifiers import VALUE_PATTERNS, ZIP5, sql_full_match_any
 from analytics.ingest.patient_ids import flag_rows
-from analytics.ingest.readers import LINE, RawTable, read_table_file
+from analytics.ingest.quarantine import fault_frame, quarantine_frame
+from analytics.ingest.readers import RawTable, read_table_file
+from analytics.ingest.systematic import check_systematic
 from analytics.ingest.validation import (
     category_sql,
     content_hash_sql,
     content_row_sql,
     lit,
     q,
-    raw_row_sql,
     staging_sql,
 )
 
@@ -52,13 +49,22 @@ class TableResult:
     rows_already_present: int
     rows_quarantined: int
     skipped_same_file: bool = False
+    rows_already_quarantined: int = 0
+    """Of rows_quarantined: rows whose content an earlier ingest quarantined (not stored
+    again)."""
 
     def line(self) -> str:
         if self.skipped_same_file:
             return f"{self.table}: {self.file} was ingested before (same content hash); nothing changed"
+        already = (
+            f" ({self.rows_already_quarantined} of them already in quarantine)"
+            if self.rows_already_quarantined
+            else ""
+        )
         return (
             f"{self.table}: {self.file}: {self.rows_read} read = {self.rows_loaded} loaded"
-            f" + {self.rows_already_present} already present + {self.rows_quarantined} quarantined"
+            f" + {self.rows_already_present} already present + {self.rows_quarantined}"
+            f" quarantined{already}"
         )
 
 
@@ -67,37 +73,6 @@ def _noop(_: str) -> None:
 
 
 # --- file-level checks --------------------------------------------------------------
-
-
-def check_columns(raw: RawTable, table: Table, ignore: Sequence[str]) -> list[str]:
-    """Refuse missing, unknown and identifier-named columns; return the ignored ones present."""
-    label = raw.path.name
-    ignore_n = set(ignore)
-    for name in raw.columns:
-        kind = identifier_name_kind(name)
-        if kind is not None:
-            raise FileFault(
-                label,
-                f"looks like a direct identifier ({kind}); remove it or run `pumpqi deidentify`",
-                name,
-            )
-    for name in table.required:
-        if name not in raw.columns:
-            raise FileFault(label, "required column is missing", name)
-    ignored = []
-    for name in raw.columns:
-        if name in table.accepted:
-            continue
-        if name in ignore_n:
-            ignored.append(name)
-            continue
-        raise FileFault(
-            label,
-            f"unknown column; the {table.name} table accepts only contract columns"
-            " (pass --ignore-columns to skip it deliberately)",
-            name,
-        )
-    return ignored
 
 
 def check_identifier_values(
@@ -162,8 +137,9 @@ def stage_table(
 ) -> None:
     """Create temp table `stage_<table>` with typed rows, faults, ids and row status.
 
-    `status`: 'fault' (first fault in fault[1]), 'new', 'duplicate', 'conflict', and
-    later 'present' (identical row already in the database).
+    `status`: 'fault' (every fault of the row in `faults`), 'new', 'duplicate',
+    'conflict', and later 'present' (identical row already in the database) or
+    'conflict_db'.
     """
     view = f"raw_{table.name}"
     con.register(view, raw.data)  # stays registered for quarantine_frame
@@ -179,7 +155,7 @@ def stage_table(
         WITH typed AS ({typed})
         SELECT * EXCLUDE ({idc}), {idc} IS NULL AS id_derived,
                coalesce({idc}, {lit(table.id_prefix)} || '-' || substr({hash_expr}, 1, 20)) AS {idc},
-               CASE WHEN fault IS NULL THEN 'new' ELSE 'fault' END AS status
+               CASE WHEN faults IS NULL THEN 'new' ELSE 'fault' END AS status
         FROM typed
         """,
         {"today": today},
@@ -227,38 +203,6 @@ def mark_present(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         WHERE s.{idc} = t.{idc} AND s.status IN ('new', 'duplicate')
         """
     )
-
-
-QUARANTINE_REASON_SQL = """
-    CASE status
-        WHEN 'fault' THEN fault[2]
-        WHEN 'conflict' THEN 'conflicting duplicate id (rows with this id differ in content)'
-        WHEN 'conflict_db' THEN 'conflicting duplicate id (differs from the row loaded by an earlier ingest)'
-        WHEN 'duplicate' THEN 'duplicate (exact copy of an earlier row of this file)'
-    END
-"""
-
-
-def quarantine_frame(con: duckdb.DuckDBPyConnection, table: Table, raw: RawTable) -> pd.DataFrame:
-    """Every quarantined row of the staged table plus malformed records, by line."""
-    con.register("malformed_rows", raw.malformed)
-    df = con.execute(
-        f"""
-        SELECT {lit(table.name)} AS table_name, $file AS source_file, source_line AS line,
-               CASE WHEN status = 'fault' THEN fault[1] WHEN status LIKE 'conflict%' THEN {lit(table.id_column)} END
-                   AS column_name,
-               {QUARANTINE_REASON_SQL} AS reason, {raw_row_sql(set(raw.data.column_names), "r", table)} AS raw_row
-        FROM stage_{table.name} s JOIN raw_{table.name} r ON r.{LINE} = s.source_line
-        WHERE status IN ('fault', 'conflict', 'conflict_db', 'duplicate')
-        UNION ALL
-        SELECT {lit(table.name)}, $file, {LINE}, NULL, reason, raw FROM malformed_rows
-        ORDER BY line
-        """,
-        {"file": raw.path.name},
-    ).df()
-    con.unregister("malformed_rows")
-    con.unregister(f"raw_{table.name}")
-    return df
 
 
 def _counts(con: duckdb.DuckDBPyConnection, table: Table, raw: RawTable) -> tuple[int, int, int]:
@@ -350,9 +294,10 @@ def validate_files(
             table = TABLES[name]
             progress(f"validating {raw.path.name}")
             stage_table(con, raw, table, today)
+            check_systematic(con, table, raw)
             new, present, bad = _counts(con, table, raw)
             results.append(TableResult(name, raw.path.name, raw.rows_read, new, present, bad))
-            frames.append(quarantine_frame(con, table, raw))
+            frames.append(fault_frame(con, table, raw))
         faults = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         return results, faults
     finally:
@@ -422,20 +367,25 @@ def _load_files(
         label, rows_read, sha256 = raw.path.name, raw.rows_read, raw.sha256
         progress(f"validating {label}")
         stage_table(stage, raw, table, today)
+        check_systematic(stage, table, raw)
         mark_present(stage, table)
-        qdf = quarantine_frame(stage, table, raw)
+        qdf = quarantine_frame(stage, table, raw, stored=True)
         new, present, bad = _counts(stage, table, raw)
+        already = int(qdf["already"].sum())
         del raw  # the file's text: only quarantined rows needed it
         pa.default_memory_pool().release_unused()
         progress(f"loading {label}")
         _insert(con, stage, table, label, ingest_id)
         con.register("q_new", qdf)
         con.execute(
-            "INSERT INTO quarantine SELECT $i, table_name, source_file, line, column_name, reason, raw_row FROM q_new",
+            "INSERT INTO quarantine SELECT $i, table_name, source_file, line, column_name,"
+            " reason, raw_row FROM q_new WHERE NOT already",
             {"i": ingest_id},
         )
         con.unregister("q_new")
-        res = TableResult(name, label, rows_read, new, present, bad)
+        res = TableResult(
+            name, label, rows_read, new, present, bad, rows_already_quarantined=already
+        )
         assert res.rows_read == new + present + bad, "row accounting broke"
         con.execute(
             "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

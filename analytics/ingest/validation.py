@@ -1,8 +1,9 @@
 """Row validation as SQL generated from the contract (set-based, one pass per table).
 
 `staging_sql` turns a registered Arrow table of text cells into typed columns plus
-`fault` ([column, reason]) for the first fault of each row; `raw_row_sql` gives the
-JSON of the cells as read (identifier-like text redacted) for quarantined rows only.
+`faults` (a list of [column, reason], one per faulty column, in contract order; NULL for
+a clean row); `raw_row_sql` gives the JSON of the cells as read (identifier-like text
+redacted) for quarantined rows only.
 """
 
 from __future__ import annotations
@@ -147,20 +148,29 @@ def staging_sql(
     """SELECT producing the staged rows of `source` (a registered Arrow table).
 
     Three steps so that every cell is cleaned and parsed once: `cells` (trimmed text,
-    empty = NULL), `parsed` (typed values), then the fault of each row (its first failing
-    check, in contract order) beside the typed columns. `flagged_ids`: the temp table of
-    patient ids that look like identifiers (analytics.ingest.patient_ids.flag_rows).
+    empty = NULL), `parsed` (typed values), then the faults of each row beside the typed
+    columns: for each column its first failing check, in contract order. A clean row (the
+    usual case) is told apart by one CASE over every check; the list of faults is built
+    for faulty rows only. `flagged_ids`: the temp table of patient ids that look like
+    identifiers (analytics.ingest.patient_ids.flag_rows).
     """
     cell_sql = ", ".join(f"{_cell(c, present)} AS {q('c_' + c.name)}" for c in table.columns)
     parsed_sql = ", ".join(
         f"{_typed(c, q('c_' + c.name))} AS {q('t_' + c.name)}" for c in table.columns
     )
-    when_clauses: list[str] = []
+    any_clauses: list[str] = []
+    per_column: list[str] = []
     for col in table.columns:
         cell, typed = q("c_" + col.name), q("t_" + col.name)
-        for cond, reason in _faults(col, cell, typed, table, flagged_ids):
-            when_clauses.append(f"WHEN {cond} THEN [{lit(col.name)}, {lit(reason)}]")
-    fault = "CASE " + " ".join(when_clauses) + " END"
+        whens = [
+            f"WHEN {cond} THEN [{lit(col.name)}, {lit(reason)}]"
+            for cond, reason in _faults(col, cell, typed, table, flagged_ids)
+        ]
+        any_clauses += whens
+        per_column.append("CASE " + " ".join(whens) + " END")
+    first = "CASE " + " ".join(any_clauses) + " END"
+    every = f"list_filter([{', '.join(per_column)}], lambda f: f IS NOT NULL)"
+    faults = f"CASE WHEN {first} IS NOT NULL THEN {every} END"
 
     select_typed: list[str] = []
     for col in table.columns:
@@ -177,7 +187,7 @@ def staging_sql(
         parsed AS (SELECT *, {parsed_sql} FROM cells)
         SELECT {", ".join(select_typed)},
                {LINE} AS source_line,
-               {fault} AS fault
+               {faults} AS faults
         FROM parsed
     """
 

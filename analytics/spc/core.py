@@ -28,7 +28,7 @@ from analytics.spc.charts import CHART_LINES, BoolArray, FloatArray, Lines, Part
 from analytics.spc.inputs import SpcSeries, XKind, column, make_series
 from analytics.spc.options import ChartType, Freeze, SpcOptions
 
-#: The columns `pumpqi spc` prints (CLI.md), in order.
+#: The columns `pumpqi spc` prints, in order.
 CLI_COLUMNS: tuple[str, ...] = (
     "x", "y", "n", "cl", "lcl", "ucl", "sigma_signal", "runs_signal",
     "longest_run", "longest_run_max", "n_crossings", "n_crossings_min",
@@ -66,7 +66,7 @@ class SpcResult:
     x_kind: XKind
 
     def cli_table(self) -> pd.DataFrame:
-        """Exactly the columns of `pumpqi spc` (CLI.md)."""
+        """Exactly the columns of `pumpqi spc`."""
         out = self.table.loc[:, list(CLI_COLUMNS)].copy()
         n = out["n"]
         if n.notna().all() and bool((n == n.round()).all()):

@@ -1,11 +1,12 @@
-"""Realistic synthetic intrathecal-pump follow-up logs that follow DATA_CONTRACT.md.
+"""Realistic synthetic intrathecal-pump follow-up logs that follow the data contract
+(`pumpqi contract`).
 
     result = generate(patients=600, years=4, seed=2026)
     write(result, "out/")             # visits.csv, complications.csv (+ manifest.csv when messy)
 
 Vectorised: patients are drawn at once and the refill loop runs one round per
 fill for every active patient. Deterministic for a seed; output sorted by
-patient, date and the METRICS.md same-day visit order.
+patient, date and the same-day visit order of definitions.md.
 """
 
 from __future__ import annotations

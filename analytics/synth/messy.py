@@ -1,7 +1,7 @@
 """`--messy`: realistic faults at ~1% of rows, each listed in a manifest.
 
-Every injected fault is one that ingest quarantines (DATA_CONTRACT.md, "What
-ingest does with bad input"); the manifest names the table row, column and the
+Every injected fault is one that ingest quarantines (`pumpqi contract`, "What happens
+to faults"); the manifest names the table row, column and the
 start of the quarantine reason ingest gives. Faults go to distinct clean rows, so
 each quarantined row has exactly the injected fault.
 """

@@ -1,7 +1,7 @@
 """The refill loop: one round per fill, every still-active patient at once.
 
 Round k takes each patient's current fill, follows the reservoir through an
-optional reprogram (piecewise rates, as METRICS.md computes due and empty
+optional reprogram (piecewise rates, as definitions.md computes due and empty
 dates), decides when the next fill happens (on time, late, or after the pump ran
 dry; or a pump replacement; or nothing when therapy or the window ends) and
 carries the next fill's residuals forward.

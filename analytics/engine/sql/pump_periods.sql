@@ -1,4 +1,4 @@
--- Pump periods for device survival (METRICS "Device survival"), as known on $as_of.
+-- Pump periods for device survival (definitions.md "Device survival"), as known on $as_of.
 -- {visit_order}: the engine's visit order (engine_visits, or a temp copy);
 -- {group_value}: the column grouping the pumps (a fixed allow-list, survival.py: the value
 -- in force at the pump's first visit), {group}: the group made of it; {order}: an ORDER

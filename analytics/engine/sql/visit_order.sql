@@ -1,4 +1,4 @@
--- The visit order: every visit in the order of METRICS.md, with the values in force,
+-- The visit order: every visit in the same-day order of definitions.md, with the values in force,
 -- its episode, the programmed daily volume in force and its fill group.
 -- ONE window pass over one ordering (patient, date, same-day rank, visit id), on
 -- integer patient keys: the table is sorted once. Whatever depends on an earlier
