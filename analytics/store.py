@@ -327,17 +327,33 @@ def _finish(real: Path, tmp: Path, st: os.stat_result | None, wal_sha: str | Non
 # --- the rows the stored figures came from ----------------------------------------------
 
 _SOURCES_SQL = (
-    "SELECT 'visits=' || (SELECT count(*) FROM main.visits)"
-    " || ' complications=' || (SELECT count(*) FROM main.complications)"
-    " || ' ingest=' || (SELECT coalesce(max(ingest_id), 0) FROM main.ingest_log)"
+    "SELECT 'visits=' || (SELECT count(*) FROM main.visits WHERE ingest_id < $before)"
+    " || ' complications=' || (SELECT count(*) FROM main.complications WHERE ingest_id < $before)"
+    " || ' ingest=' || (SELECT coalesce(max(ingest_id), 0) FROM main.ingest_log"
+    " WHERE ingest_id < $before)"
 )
+"""The rows the stored figures come from: those loaded before ingest $before."""
+_EVERY_INGEST = 2**31 - 1
+
+
+def _sources(con: duckdb.DuckDBPyConnection, before: int = _EVERY_INGEST) -> str:
+    return str(con.execute(_SOURCES_SQL, {"before": before}).fetchall()[0][0])
 
 
 def record_sources(con: duckdb.DuckDBPyConnection) -> None:
     """Record, with the stored figures, the rows they are computed from (row counts and
     the last ingest): called by ingest when it stores the figures, in its transaction."""
-    stamp = con.execute(_SOURCES_SQL).fetchall()[0][0]
-    con.execute("INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [SOURCES_KEY, stamp])
+    con.execute(
+        "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [SOURCES_KEY, _sources(con)]
+    )
+
+
+def sources_match(con: duckdb.DuckDBPyConnection, before_ingest: int) -> bool:
+    """True when the stored figures were computed from exactly the rows loaded before
+    ingest `before_ingest` (which is loading its rows now): they can then be brought up
+    to date from its rows alone (engine/incremental.py)."""
+    recorded = _meta_value(con, SOURCES_KEY)
+    return recorded is not None and recorded == _sources(con, before_ingest)
 
 
 def check_sources(con: duckdb.DuckDBPyConnection) -> bool:
@@ -348,7 +364,7 @@ def check_sources(con: duckdb.DuckDBPyConnection) -> bool:
     recorded = _meta_value(con, SOURCES_KEY)
     if recorded is None:
         return False
-    now = str(con.execute(_SOURCES_SQL).fetchall()[0][0])
+    now = _sources(con)
     if now == recorded:
         return True
     path = con.execute(

@@ -29,11 +29,33 @@ def run_script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_benchmark_runner_tiny_scale() -> None:
     proc = run_script("run.py", "--scale", "tiny", "--fresh")
     table = proc.stdout
-    steps = ("ingest", "refills+metrics", "complications", "spc", "page:overview", "report")
+    steps = (
+        "ingest",
+        "append",
+        "refills+metrics",
+        "complications",
+        "spc",
+        "page:overview",
+        "report",
+    )
     for step in (*steps, "page:complications", "worklist", "battery-plan", "dose-flags"):
         line = next((ln for ln in table.splitlines() if ln.startswith(step + " ")), "")
         assert " s / " in line, f"{step}: {line or 'missing'}\n{proc.stderr[-1500:]}"
     assert "error" not in table
+    assert "(full)" not in table  # the monthly append was incremental
+
+
+@pytest.mark.slow
+def test_append_benchmark_tiny_scale() -> None:
+    """The monthly append benchmark runs on the tiny data: the month is appended
+    incrementally, the full load computes everything, and both are timed."""
+    if not (ROOT / "benchmarks" / "data" / "tiny" / "visits.csv").exists():
+        run_script("run.py", "--scale", "tiny", "--step", "synth")
+    out = run_script("append.py", "--scale", "tiny").stdout
+    lines = {ln.split()[0]: ln for ln in out.splitlines() if "visit rows" in ln}
+    assert "stored tables: incremental" in lines["append"], out
+    assert "stored tables: full" in lines["full"], out
+    assert "incremental: visit order" in out and "append / full load:" in out, out
 
 
 @pytest.mark.slow

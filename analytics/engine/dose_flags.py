@@ -42,10 +42,11 @@ SELECT f.patient_id, f.visit_date, f.visit_id, f.visit_type, f.site, f.drug, f.d
 FROM {dose_flags} f JOIN voc_dose_rules r USING (rule)
 WHERE f.visit_date BETWEEN $first AND $last
 """
-SORT_KEYS: tuple[str, ...] = ("visit_date", "vkey", "rule_order")
+SORT_KEYS: tuple[str, ...] = ("visit_date", "patient_id", "vkey", "rule_order")
 """The list's order: by date, then patient and the visit order of the day (vkey), then
-rule (vocabulary order). Sorted on these integer keys in Arrow after fetching (a sort
-in SQL carries every text column along: slower for a long list)."""
+rule (vocabulary order). Sorted on these keys in Arrow after fetching (a sort in SQL
+carries every text column along: slower for a long list). The patient id, not the
+patient's integer key, orders patients: keys are given as patients arrive."""
 
 COUNTS_SQL = """
 WITH months AS (

@@ -75,14 +75,23 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "refill_error_rate_per_100",
 )
 
-_METRICS_SQL = """
-WITH months AS (
+MONTHS_SQL = """
     SELECT CAST(m AS DATE) AS month_start
     FROM generate_series(
         (SELECT min(month_start) FROM pq_exposure WHERE pump_days > 0),
         date_trunc('month', CAST($as_of AS DATE)), INTERVAL 1 MONTH) AS t(m)
     WHERE m BETWEEN $first AND $last
-),
+"""
+"""The months of the metrics table: from the first with pump-days to the cut-off's."""
+GROUPS_SQL = """
+    -- every group of the data, in every month of the range (zeros where it had nothing)
+    SELECT DISTINCT coalesce({g}, 'unknown') AS grp FROM {exposure} WHERE pump_days > 0
+    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM {refills}
+    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM {reports} WHERE in_episode
+"""
+"""The groups of the metrics table."""
+_METRICS_SQL = """
+WITH months AS ({months}),
 exposure AS (
     SELECT month_start, coalesce({g}, 'unknown') AS grp,
            count(DISTINCT patient_id) AS active_patients, sum(pump_days) AS pump_days
@@ -109,12 +118,7 @@ reports AS (
            count(*) FILTER (WHERE category = 'refill error') AS refill_errors
     FROM {reports} WHERE in_episode AND report_date BETWEEN $first AND $last_day GROUP BY ALL
 ),
-groups AS (
-    -- every group of the data, in every month of the range (zeros where it had nothing)
-    SELECT DISTINCT coalesce({g}, 'unknown') AS grp FROM {exposure} WHERE pump_days > 0
-    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM {refills}
-    UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM {reports} WHERE in_episode
-)
+groups AS ({groups})
 SELECT strftime(m.month_start, '%Y-%m') AS month, g.grp AS "group",
        coalesce(e.active_patients, 0) AS active_patients, coalesce(e.pump_days, 0) AS pump_days,
        coalesce(f.fills, 0) AS fills, coalesce(d.refills_due, 0) AS refills_due,
@@ -139,6 +143,19 @@ _METRICS_SQL = (
     .replace("{due_columns}", ", ".join(f"coalesce(d.{s}, 0) AS {s}" for s in DUE_STATUS_IDS))
 )
 """The status columns come from the vocabulary (fixed ids, never user input)."""
+
+
+def counts_sql(by: str | None, months: str = MONTHS_SQL, groups: str = GROUPS_SQL) -> str:
+    """The SQL of the metrics counts grouped by `by` (allow-list), for these months and
+    groups (default: every month from the first with pump-days to the cut-off's, every
+    group of the data), facts still named {refills}, {exposure}, {reports} (with_facts)."""
+    return (
+        _METRICS_SQL.replace("{months}", months)
+        .replace("{groups}", groups)
+        .replace("{g}", group_expr(by))
+    )
+
+
 FIRST_MONTH = EARLIEST
 LAST_MONTH = dt.date(9999, 12, 1)
 
@@ -184,8 +201,7 @@ def store_metrics(con: duckdb.DuckDBPyConnection) -> None:
     as_of = prepare(con)
     # one part per --by value, each named by a bound parameter ($by_site = 'site', ...)
     parts = [
-        f"SELECT CAST($by_{by} AS VARCHAR) AS by_column, * "
-        f"FROM ({with_facts(_METRICS_SQL.replace('{g}', group_expr(by)))[0]})"
+        f"SELECT CAST($by_{by} AS VARCHAR) AS by_column, * FROM ({with_facts(counts_sql(by))[0]})"
         for by in GROUP_COLUMNS
     ]
     params = {f"by_{by}": by for by in GROUP_COLUMNS}
@@ -224,7 +240,7 @@ def monthly_metrics(
     figures."""
     unit = count_unit(per)
     as_of = prepare(con, as_of, config)
-    g = group_expr(by)
+    group_expr(by)  # an unknown --by is refused before anything is read
     lo, hi = _month_bound(month_from, "--from"), _month_bound(month_to, "--to")
     first = dt.date.fromisoformat(lo + "-01") if lo else FIRST_MONTH
     last = dt.date.fromisoformat(hi + "-01") if hi else LAST_MONTH
@@ -232,7 +248,7 @@ def monthly_metrics(
         df = con.execute(_STORED_SQL, {"by": by or "all", "first": first, "last": last}).df()
     else:
         last_day = last.replace(day=calendar.monthrange(last.year, last.month)[1])
-        sql, params = with_facts(_METRICS_SQL.replace("{g}", g), selection)
+        sql, params = with_facts(counts_sql(by), selection)
         bounds = {"as_of": as_of, "first": first, "last": last, "last_day": last_day}
         df = con.execute(sql, {**bounds, **params}).df()
     df["complications"] = df[UNIT_COLUMNS[unit]]

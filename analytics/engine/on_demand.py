@@ -42,7 +42,7 @@ STAGES: dict[str, str] = {
 _FILTER_COLUMNS = frozenset(d.column for d in DIMENSIONS)
 
 
-def _register(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+def register_settings(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """The settings the stages read, as temp tables cfg_battery and cfg_dose_max."""
     drugs = sorted(set(config.dose_max_mg_day) | set(config.concentration_max_mg_ml))
     frames = {
@@ -82,10 +82,16 @@ def _build(con: duckdb.DuckDBPyConnection, table: str, config: Config, store: bo
         con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM main.{CACHE_PREFIX}{table}")
 
 
+def build_stored_subset(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Build the on-demand `table` (default configuration, settings registered) as a temp
+    table from the pq_visits / pq_refills on `con`: an incremental ingest's rows to replace."""
+    _build(con, table, DEFAULT, store=False)
+
+
 def store_on_demand(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
     """Store every on-demand table for the engine tables just computed on `con` (ingest's
     `build_cache`, default configuration, in its transaction)."""
-    _register(con, DEFAULT)
+    register_settings(con, DEFAULT)
     for table in ON_DEMAND_TABLES:
         _build(con, table, DEFAULT, store=True)
 
@@ -104,7 +110,7 @@ def on_demand(
     as_of = prepare(con, as_of, config)
     if temp_exists(con, table):
         return as_of
-    _register(con, config)
+    register_settings(con, config)
     _build(con, table, config, store=False)
     if temp_exists(con, NARROWED):
         for column, value, unknown in con.execute(f"SELECT * FROM {NARROWED}").fetchall():

@@ -19,6 +19,7 @@ from analytics.config import DEFAULT, Config
 from analytics.engine.complications import Period
 from analytics.engine.intervals import clopper_pearson
 from analytics.engine.metrics import group_expr
+from analytics.engine.refills import EPISODE_LABEL
 from analytics.engine.tables import prepare
 from analytics.errors import PumpqiError
 from analytics.vocabulary import OUTCOME_WINDOWS, SURGICAL_BY_IDS, SURGICAL_PERIODS
@@ -136,11 +137,13 @@ def procedure_list(
 ) -> pd.DataFrame:
     """The procedures behind `surgical_outcomes`, one row each, with per window: the
     outcome flag, the first attributed report (id and date), the window's last day and
-    whether it is still open at as_of (each figure traced to its rows)."""
+    whether it is still open at as_of (each figure traced to its rows). The episode is
+    named as in `refills` (patient:number)."""
     as_of = prepare(con, as_of, config)
     start, end = months.bounds(as_of)
     return con.execute(
-        "SELECT * FROM pq_procedures WHERE procedure_date BETWEEN $s AND $e "
+        f"SELECT * REPLACE ({EPISODE_LABEL} AS episode_id) FROM pq_procedures "
+        "WHERE procedure_date BETWEEN $s AND $e "
         "ORDER BY procedure_date, patient_id",
         {"s": start, "e": end},
     ).df()

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.engine.kaplan_meier import KM_COLUMNS, at_risk, kaplan_meier, survival_at
-from analytics.engine.tables import VISIT_ORDER_TABLE, resolve_as_of, stage_sql, table_exists
+from analytics.engine.tables import resolve_as_of, stage_sql, visit_order_source
 from analytics.errors import PumpqiError
 from analytics.vocabulary import CODES, UNKNOWN_GROUP
 
@@ -66,14 +66,6 @@ visit; the site is the visit's own)."""
 _ORDER = 'ORDER BY "group", patient_id, implant_date, seq'
 
 
-def _visit_order(con: duckdb.DuckDBPyConnection) -> str:
-    """The stored visit order, or (a database from before it existed) one computed now."""
-    if table_exists(con, VISIT_ORDER_TABLE, temporary=False):
-        return VISIT_ORDER_TABLE
-    con.execute(f"CREATE OR REPLACE TEMP TABLE pq_visit_order AS {stage_sql('visit_order')}")
-    return "pq_visit_order"
-
-
 def _endpoint(endpoint: str) -> Endpoint:
     if endpoint not in ENDPOINT:
         raise PumpqiError(f"endpoint '{endpoint}' is not one of {', '.join(ENDPOINT_IDS)}")
@@ -116,8 +108,7 @@ def pump_periods(
     value, group = _group_sql(by)
     as_of = resolve_as_of(con, as_of)
     sql = (
-        stage_sql("pump_periods")
-        .replace("{visit_order}", _visit_order(con))
+        stage_sql("pump_periods", visit_order=visit_order_source(con))
         .replace("{group_value}", value)
         .replace("{group}", group)
         .replace("{order}", _ORDER if ordered else "")

@@ -54,26 +54,110 @@ STAGES: tuple[str, ...] = (
 _PARAM = re.compile(r"\$([a-z_]+)")
 
 
-def stage_sql(name: str) -> str:
-    return (
+def stage_sql(
+    name: str,
+    visit_order: str = "engine_visits",
+    open_fills_only: str = "",
+    complications: str = "complications",
+    visit_ids: str = "visits",
+) -> str:
+    """The SQL of a stage, its placeholders filled: the visit order it reads (01), the
+    fills it keeps (03: all, or those still open at an earlier cut-off), the reports it
+    reads (08, 09: all, or those an incremental ingest computes again) and the visits
+    they may name (08)."""
+    text = (
         resources.files("analytics.engine").joinpath(f"sql/{name}.sql").read_text(encoding="utf-8")
+    )
+    return (
+        text.replace("{visit_order}", visit_order)
+        .replace("{open_fills_only}", open_fills_only)
+        .replace("{complications}", complications)
+        .replace("{visit_ids}", visit_ids)
     )
 
 
 VISIT_ORDER_TABLE = "engine_visits"
+PATIENT_KEYS_TABLE = "engine_patients"
+"""Each patient's integer key (pid), kept from ingest to ingest: a patient new to the
+database gets the next free keys (in patient id order), so that no earlier key, visit key
+(vkey) or episode id moves (engine/incremental.py relies on it)."""
+SEED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("pid", "BIGINT"),
+    ("seq", "BIGINT"),
+    ("close_grp", "BIGINT"),
+    ("fill_grp", "BIGINT"),
+    ("in_episode", "BOOLEAN"),
+    ("alarm_if", "DOUBLE"),
+    ("rate_if", "DOUBLE"),
+    ("pump_model_if", "VARCHAR"),
+    ("reservoir_if", "DOUBLE"),
+    ("drug_if", "VARCHAR"),
+    ("concentration_if", "DOUBLE"),
+    ("dose_if", "DOUBLE"),
+    ("indication_if", "VARCHAR"),
+    ("clinician_if", "VARCHAR"),
+)
+"""The state the visit order carries on from a patient's last visit kept (sql/visit_order.sql)."""
+NO_SEEDS = (
+    "(SELECT "
+    + ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in SEED_COLUMNS)
+    + " WHERE FALSE)"
+)
+_PATIENTS_INLINE = (
+    "(SELECT patient_id, CAST(row_number() OVER (ORDER BY patient_id) AS BIGINT) AS pid"
+    " FROM (SELECT DISTINCT patient_id FROM visits))"
+)
+
+
+def visit_order_sql(
+    patients: str = PATIENT_KEYS_TABLE, visits: str = "visits", seeds: str = NO_SEEDS
+) -> str:
+    """sql/visit_order.sql for these patient keys, visits and seeds (a full build: every
+    visit, no seed)."""
+    return (
+        stage_sql("visit_order")
+        .replace("{patients}", patients)
+        .replace("{visits}", visits)
+        .replace("{seeds}", seeds)
+    )
+
+
+def assign_patient_keys(con: duckdb.DuckDBPyConnection, ingest_id: int | None = None) -> None:
+    """Give every patient of the visits table (of ingest `ingest_id` only: the others have
+    keys) without a key the next free ones, in patient id order (in the caller's
+    transaction): on an empty map, keys 1..n in patient id order."""
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS main.{PATIENT_KEYS_TABLE} "
+        "(patient_id VARCHAR NOT NULL, pid BIGINT NOT NULL)"
+    )
+    con.execute(
+        f"""
+        INSERT INTO main.{PATIENT_KEYS_TABLE}
+        SELECT patient_id,
+               (SELECT coalesce(max(pid), 0) FROM main.{PATIENT_KEYS_TABLE})
+                   + row_number() OVER (ORDER BY patient_id)
+        FROM (SELECT DISTINCT patient_id FROM main.visits
+              WHERE ($ingest IS NULL OR ingest_id = $ingest)
+                AND patient_id NOT IN (SELECT patient_id FROM main.{PATIENT_KEYS_TABLE}))
+        """,
+        {"ingest": ingest_id},
+    )
 
 
 def build_visit_order(con: duckdb.DuckDBPyConnection) -> None:
     """Store the as_of-independent visit order in the database (called by ingest, in its
     transaction), so that every later `prepare` only filters it."""
-    con.execute(f"CREATE OR REPLACE TABLE {VISIT_ORDER_TABLE} AS {stage_sql('visit_order')}")
+    assign_patient_keys(con)
+    con.execute(f"CREATE OR REPLACE TABLE {VISIT_ORDER_TABLE} AS {visit_order_sql()}")
 
 
-def _visit_order_source(con: duckdb.DuckDBPyConnection) -> str:
+def visit_order_source(con: duckdb.DuckDBPyConnection) -> str:
     """engine_visits when the database has it, else a temp table computed now."""
     if table_exists(con, VISIT_ORDER_TABLE, temporary=False):
         return VISIT_ORDER_TABLE
-    con.execute(f"CREATE OR REPLACE TEMP TABLE pq_visit_order AS {stage_sql('visit_order')}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE pq_visit_order AS {visit_order_sql(_PATIENTS_INLINE)}"
+    )
     return "pq_visit_order"
 
 
@@ -107,7 +191,7 @@ ZICONOTIDE_VIAL_TOLERANCE_MG_ML = 1e-6
 is that strength: undiluted (sql/03_fills.sql)."""
 
 
-def _register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+def register_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     caps = pd.DataFrame(
         {
             "drug": list(config.stability_caps),
@@ -180,11 +264,11 @@ ENGINE_VERSION = 7
 version are never read (they are computed afresh until the next ingest or upgrade)."""
 
 
-def _key(as_of: dt.date, config: Config) -> str:
+def key_for(as_of: dt.date, config: Config) -> str:
     return f"{as_of.isoformat()}|{config.digest()}|e{ENGINE_VERSION}"
 
 
-def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
+def drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
     kinds = con.execute(
         "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = $n AND temporary "
         "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = $n AND temporary",
@@ -194,7 +278,7 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(f"DROP {kind} temp.main.{name}")
 
 
-def _cached_key(con: duckdb.DuckDBPyConnection) -> str | None:
+def stored_key(con: duckdb.DuckDBPyConnection) -> str | None:
     try:
         row = con.execute(
             "SELECT value FROM main.pumpqi_meta WHERE key = ?", [CACHE_KEY]
@@ -217,7 +301,8 @@ def build_cache(con: duckdb.DuckDBPyConnection) -> None:
 
     store_on_demand(con, as_of)
     con.execute(
-        "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)", [CACHE_KEY, _key(as_of, DEFAULT)]
+        "INSERT OR REPLACE INTO main.pumpqi_meta VALUES (?, ?)",
+        [CACHE_KEY, key_for(as_of, DEFAULT)],
     )
     record_sources(con)  # the rows they came from, checked before they are served
 
@@ -234,7 +319,7 @@ def rebuild_stored(con: duckdb.DuckDBPyConnection) -> None:
 
 def _use_cache(con: duckdb.DuckDBPyConnection) -> None:
     for name in (*ENGINE_TABLES, NARROWED):
-        _drop_temp(con, name)
+        drop_temp(con, name)
     # at the data's end every visit is known: pq_visits is the stored visit order itself
     con.execute(f"CREATE TEMP VIEW pq_visits AS SELECT * FROM main.{VISIT_ORDER_TABLE}")
     for name in CACHED_TABLES:
@@ -257,7 +342,7 @@ def narrow(con: duckdb.DuckDBPyConnection, column: str, value: str, unknown: str
             f"WHERE coalesce({column}, $unknown) = $value",
             {"value": value, "unknown": unknown},
         )
-        _drop_temp(con, name)
+        drop_temp(con, name)
         con.execute(f"ALTER TABLE {name}__narrow RENAME TO {name}")
     con.execute("UPDATE pq_prepared SET stored = FALSE")  # filtered: no stored figure applies
 
@@ -273,7 +358,7 @@ REUSED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure")
 """Computed only in part for an earlier cut-off, then completed by reuse.sql."""
 
 
-def _values(as_of: dt.date, config: Config, exposure_from: dt.date) -> dict[str, Any]:
+def engine_values(as_of: dt.date, config: Config, exposure_from: dt.date) -> dict[str, Any]:
     return {
         "as_of": as_of,
         "grace": config.grace_days,
@@ -301,12 +386,12 @@ def _compute(
     configuration exist), only what a later visit can change is computed: the fills
     still open at as_of, the pump-days of as_of's month; reuse.sql adds the rest. With
     `store`, the CACHED_TABLES are written straight into the database (no second copy)."""
-    _register_config(con, config)
+    register_config(con, config)
     exposure_from = as_of.replace(day=1) if reuse else EARLIEST
-    values = _values(as_of, config, exposure_from)
-    source = _visit_order_source(con)
+    values = engine_values(as_of, config, exposure_from)
+    source = visit_order_source(con)
     for name in (*ENGINE_TABLES, NARROWED, *(f"{t}_open" for t in REUSED_TABLES)):
-        _drop_temp(con, name)
+        drop_temp(con, name)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pq_cutoff AS "
         "SELECT CAST($as_of AS DATE) AS as_of, CAST($exposure_from AS DATE) AS exposure_from",
@@ -320,8 +405,7 @@ def _compute(
             continue
         if reuse and name in ("08_reports", "09_procedures"):
             continue  # stored reports and procedures, as known at as_of (reuse.sql)
-        sql = stage_sql(name).replace("{visit_order}", source)
-        sql = sql.replace("{open_fills_only}", OPEN_FILLS_ONLY if reuse else "")
+        sql = stage_sql(name, visit_order=source, open_fills_only=OPEN_FILLS_ONLY if reuse else "")
         stored = [t for t in CACHED_TABLES if f"TEMP TABLE {t} AS" in sql] if store else []
         for table in stored:
             sql = sql.replace(f"TEMP TABLE {table} AS", f"TABLE main.{CACHE_PREFIX}{table} AS")
@@ -330,7 +414,7 @@ def _compute(
             con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM main.{CACHE_PREFIX}{table}")
         if name == "06_refills":
             for table in INTERMEDIATE_TABLES:
-                _drop_temp(con, table)
+                drop_temp(con, table)
     if reuse:
         for name in REUSED_TABLES:
             con.execute(f"ALTER TABLE {name} RENAME TO {name}_open")
@@ -340,11 +424,11 @@ def _compute(
 def _can_reuse(con: duckdb.DuckDBPyConnection, as_of: dt.date, config: Config) -> bool:
     """Stored figures exist for a later date and the same configuration (and the rows
     they came from are still there: see store.check_sources)."""
-    stored = _cached_key(con)
+    stored = stored_key(con)
     if stored is None or not check_sources(con):
         return False
     date, _, rest = stored.partition("|")
-    return rest == _key(as_of, config).partition("|")[2] and as_of < dt.date.fromisoformat(date)
+    return rest == key_for(as_of, config).partition("|")[2] and as_of < dt.date.fromisoformat(date)
 
 
 def prepare(
@@ -358,12 +442,12 @@ def prepare(
     (only the fills still open then and the pump-days of its month are computed).
     """
     as_of = resolve_as_of(con, as_of)
-    key = _key(as_of, config)
+    key = key_for(as_of, config)
     if table_exists(con, "pq_prepared", temporary=True):
         done = con.execute("SELECT key FROM pq_prepared").fetchall()
         if done and done[0][0] == key:
             return as_of
-    stored = _cached_key(con) == key and check_sources(con)
+    stored = stored_key(con) == key and check_sources(con)
     if stored:
         _use_cache(con)
     else:

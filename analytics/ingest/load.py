@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analytics import store
-from analytics.engine.tables import rebuild_stored
+from analytics.engine.incremental import refresh_stored
 from analytics.errors import FileFault, SchemaVersionError
 from analytics.ingest import fingerprint
 from analytics.ingest.columns import check_columns
@@ -343,7 +343,7 @@ def ingest_files(
         finally:
             stage.close()
         progress("ordering visits and computing the figures as of the data's end")
-        rebuild_stored(con)
+        refresh_stored(con, ingest_id)
     return results
 
 

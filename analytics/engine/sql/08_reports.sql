@@ -7,6 +7,9 @@
 -- first report (event_start), and every report carries the event's id (its first
 -- report's id) and date. Only earlier reports decide, so the table filtered to an
 -- earlier cut-off is the table of that cut-off (reuse.sql).
+-- {complications}: the complications table (or, for an incremental ingest, the reports
+-- of the patients whose figures are computed again: engine/incremental.py); {visit_ids}:
+-- the visits table (or the visits whose ids those reports name).
 CREATE OR REPLACE TEMP TABLE pq_reports AS
 WITH day_values AS (
     -- the values in force after the last visit of each day (no grouping needed)
@@ -25,7 +28,7 @@ chained AS (
     SELECT *,
            coalesce(report_date - lag(report_date) OVER w > CAST($event_merge AS INTEGER), TRUE)
                AS event_start
-    FROM complications WHERE report_date <= $as_of
+    FROM {complications} WHERE report_date <= $as_of
     WINDOW w AS (PARTITION BY patient_id, complication ORDER BY report_date, report_id)
 ),
 reports AS (
@@ -53,7 +56,7 @@ SELECT r.report_id, r.patient_id, r.report_date, r.complication, r.category, r.v
            AS surgery_type,
        coalesce(r.site, d.site) AS site, d.drug, d.pump_model, d.indication, d.clinician,
        r.visit_id IS NOT NULL AND NOT EXISTS (
-           SELECT 1 FROM visits v WHERE v.visit_id = r.visit_id) AS unknown_visit
+           SELECT 1 FROM {visit_ids} v WHERE v.visit_id = r.visit_id) AS unknown_visit
 FROM reports r
 LEFT JOIN matched m USING (report_id)
 ASOF LEFT JOIN day_values d ON d.patient_id = r.patient_id AND r.report_date >= d.visit_date

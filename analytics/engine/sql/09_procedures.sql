@@ -13,6 +13,8 @@
 -- A window still open at $as_of (procedure date + days > as_of) is flagged: such
 -- procedures are counted apart, never in a rate.
 -- For an earlier cut-off the stored rows are narrowed instead (reuse.sql).
+-- {complications}: the complications table (or, for an incremental ingest, the reports
+-- of the patients whose figures are computed again: engine/incremental.py).
 -- The window ids below are the vocabulary's OUTCOME_WINDOWS (tests/test_surgical.py).
 CREATE OR REPLACE TEMP TABLE pq_procedures AS
 WITH procs AS (
@@ -31,7 +33,7 @@ windows AS (
 ),
 outcome_reports AS (
     SELECT c.report_id, c.patient_id, c.report_date, w.window_id, w.days
-    FROM complications c JOIN cfg_outcome_windows w ON w.complication = c.complication
+    FROM {complications} c JOIN cfg_outcome_windows w ON w.complication = c.complication
     WHERE c.report_date <= CAST($as_of AS DATE)
 ),
 attributed AS (

@@ -7,11 +7,15 @@
 -- Every window looks only at earlier visits (except next_visit_date), so the result
 -- for a cut-off is this table filtered to visit_date <= as_of: ingest stores it as
 -- `engine_visits` and `prepare` only filters it (engine.py).
-WITH patients AS (
-    SELECT patient_id, CAST(row_number() OVER (ORDER BY patient_id) AS BIGINT) AS pid
-    FROM (SELECT DISTINCT patient_id FROM visits)
-),
-base AS (
+-- Patient keys (pid) come from {patients} (engine_patients: a patient keeps the key it
+-- was first given, so that visit and episode keys stay the same from ingest to ingest).
+-- {visits} is the visits table, or (an incremental ingest, engine/incremental.py) the
+-- visits of the patients new rows touch, from the first date they change; {seeds} is
+-- then, for each such patient, the state after the last visit kept before that date
+-- (its place, close and fill counts, episode state and values in force), and every
+-- count and carried value below goes on from it. With no seed (a full build) they start
+-- from nothing. Either way the rows are those a full build gives (tests/test_incremental.py).
+WITH base AS (
     SELECT p.pid, v.patient_id, v.visit_id, v.visit_date, v.visit_type,
            CASE v.visit_type
                WHEN 'trial' THEN 0 WHEN 'implant' THEN 1 WHEN 'replacement' THEN 2
@@ -37,25 +41,25 @@ base AS (
            CASE WHEN v.daily_rate_ml IS NOT NULL OR v.daily_dose_mg IS NOT NULL
                      OR v.concentration_mg_ml IS NOT NULL
                 THEN struct_pack(r := v.daily_rate_ml) END AS rate_event
-    FROM visits v JOIN patients p USING (patient_id)
+    FROM {visits} v JOIN {patients} p USING (patient_id)
 ),
 ordered AS (
     SELECT *,
-           row_number() OVER w AS seq,
+           row_number() OVER w AS seq_here,
            -- counts as BIGINT (sum() of integers would give HUGEINT: slower keys everywhere)
-           CAST(coalesce(count(*) FILTER (WHERE is_close) OVER w_before, 0) AS BIGINT) AS close_grp,
-           CAST(count(*) FILTER (WHERE is_fillish) OVER w AS BIGINT) AS fill_grp,
+           CAST(coalesce(count(*) FILTER (WHERE is_close) OVER w_before, 0) AS BIGINT) AS closes_here,
+           CAST(count(*) FILTER (WHERE is_fillish) OVER w AS BIGINT) AS fills_here,
            first_value(visit_type) OVER w AS first_type,
-           last_value(episode_event IGNORE NULLS) OVER w_before AS episode_before,
-           last_value(alarm_event IGNORE NULLS) OVER w AS alarm_last,
-           last_value(rate_event IGNORE NULLS) OVER w AS rate_last,
-           last_value(pump_model IGNORE NULLS) OVER w AS pump_model_if,
-           last_value(reservoir_ml IGNORE NULLS) OVER w AS reservoir_if,
-           last_value(drug IGNORE NULLS) OVER w AS drug_if,
-           last_value(concentration_mg_ml IGNORE NULLS) OVER w AS concentration_if,
-           last_value(daily_dose_mg IGNORE NULLS) OVER w AS dose_if,
-           last_value(indication IGNORE NULLS) OVER w AS indication_if,
-           last_value(clinician IGNORE NULLS) OVER w AS clinician_if,
+           last_value(episode_event IGNORE NULLS) OVER w_before AS episode_here,
+           last_value(alarm_event IGNORE NULLS) OVER w AS alarm_here,
+           last_value(rate_event IGNORE NULLS) OVER w AS rate_here,
+           last_value(pump_model IGNORE NULLS) OVER w AS pump_model_here,
+           last_value(reservoir_ml IGNORE NULLS) OVER w AS reservoir_here,
+           last_value(drug IGNORE NULLS) OVER w AS drug_here,
+           last_value(concentration_mg_ml IGNORE NULLS) OVER w AS concentration_here,
+           last_value(daily_dose_mg IGNORE NULLS) OVER w AS dose_here,
+           last_value(indication IGNORE NULLS) OVER w AS indication_here,
+           last_value(clinician IGNORE NULLS) OVER w AS clinician_here,
            lead(visit_date) OVER w AS next_visit_date
     FROM base
     -- visit ids are unique, so the default frame (up to the current row) has no peers
@@ -63,10 +67,33 @@ ordered AS (
            w_before AS (PARTITION BY pid ORDER BY visit_date, type_rank, visit_id
                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
+seeded AS (
+    -- carried on from the seed (a patient's last visit kept), when there is one. A seed's
+    -- episode state is known (never empty), so the first visit's rule is not needed; its
+    -- alarm volume and daily volume in force stand for the last events before it (a later
+    -- visit without an event of its own has exactly these values)
+    SELECT o.*,
+           coalesce(s.seq, 0) + o.seq_here AS seq,
+           coalesce(s.close_grp, 0) + o.closes_here AS close_grp,
+           coalesce(s.fill_grp, 0) + o.fills_here AS fill_grp,
+           coalesce(o.episode_here, s.in_episode) AS episode_before,
+           coalesce(o.alarm_here, CASE WHEN s.pid IS NOT NULL THEN struct_pack(a := s.alarm_if) END)
+               AS alarm_last,
+           coalesce(o.rate_here, CASE WHEN s.pid IS NOT NULL THEN struct_pack(r := s.rate_if) END)
+               AS rate_last,
+           coalesce(o.pump_model_here, s.pump_model_if) AS pump_model_if,
+           coalesce(o.reservoir_here, s.reservoir_if) AS reservoir_if,
+           coalesce(o.drug_here, s.drug_if) AS drug_if,
+           coalesce(o.concentration_here, s.concentration_if) AS concentration_if,
+           coalesce(o.dose_here, s.dose_if) AS dose_if,
+           coalesce(o.indication_here, s.indication_if) AS indication_if,
+           coalesce(o.clinician_here, s.clinician_if) AS clinician_if
+    FROM ordered o LEFT JOIN {seeds} s USING (pid)
+),
 flagged AS (
     SELECT *,
            visit_type = 'implant' OR (seq = 1 AND visit_type NOT IN ('trial', 'implant')) AS is_open
-    FROM ordered
+    FROM seeded
 ),
 episodes AS (
     -- in an episode: this visit opens one, or the last open/close event before it was an
