@@ -33,6 +33,7 @@ def test_benchmark_runner_tiny_scale() -> None:
         "ingest",
         "append",
         "refills+metrics",
+        "past-cutoff",
         "complications",
         "spc",
         "page:overview",
