@@ -50,7 +50,7 @@ def refills_by_group(cut: Cutoff, scope: Scope, dim: str) -> FigureTable:
     cut-off), with the on-time rate."""
     c, level, period = scope_cells_for(cut, scope)
     df = c.table(level, period, dim, ["refills_due", *DUE_STATUS_IDS, "fills"])
-    df = df[df[["refills_due", "fills"]].map(lambda v: is_hidden(v) or v != 0).any(axis=1)]
+    df = df[shown_or_nonzero(df["refills_due"]) | shown_or_nonzero(df["fills"])]
     df = with_rates(df.assign(complications=0, refill_errors=0)).reset_index(drop=True)
     cols = (
         C("group", DIMENSION[dim].label),

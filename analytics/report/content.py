@@ -31,6 +31,7 @@ from analytics.figures import (
 )
 from analytics.figures.base import cells, chart_window, notes, with_rates
 from analytics.figures.complications import report_lists, site_funnel
+from analytics.figures.model import shown_or_nonzero
 from analytics.figures.now import headline, now_table
 from analytics.figures.outcomes import OutcomesFigures, outcomes_figures
 from analytics.figures.planning import PlanningFigures, planning_figures
@@ -153,8 +154,10 @@ def _history(cut: Cutoff, scope: Scope, month: ReportMonth) -> pd.DataFrame:
     counts = ["active_patients", "fills", "refills_due", "on_time", "late", "missed",
               "overdue", "complications", "refill_errors", "percutaneous_refills"]  # fmt: skip
     series = cells(cut, chart_scope, "month").series("month", months, counts)
-    has_data = series[["fills", "complications"]].map(lambda v: v != 0).any(axis=1) | (
-        series["pump_days"] > 0
+    has_data = (
+        shown_or_nonzero(series["fills"])
+        | shown_or_nonzero(series["complications"])
+        | (series["pump_days"] > 0)
     )
     rows = with_rates(series[has_data].rename(columns={"period": "month"}).reset_index(drop=True))
     rows.insert(1, "group", "all")
