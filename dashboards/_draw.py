@@ -12,6 +12,7 @@ import plotly.express as px
 import streamlit as st
 
 from analytics.figures import ChartFigure, FigureTable, Headline, Tile, is_hidden
+from analytics.figures.now import NOT_SHARED
 from analytics.figures.text import md
 from analytics.spc import spc_figure
 from analytics.vocabulary import REFILL_STATUSES, SURGERY_BUCKETS
@@ -245,3 +246,8 @@ def frame_table(df: pd.DataFrame, height: int | None = None, **config: Any) -> N
 
 def sharing_note(what: str) -> None:
     st.caption(f"Sharing mode: {what} is not shown (it lists patients).")
+
+
+def not_shared_now() -> None:
+    """In sharing mode, in place of a figure about the patients now."""
+    st.info(f"Sharing mode: {NOT_SHARED}")

@@ -155,11 +155,14 @@ def test_sharing_mode_shows_no_small_count(app: AppTest, site: str | None) -> No
         at.switch_page(page).run()
         ok(at)
         assert not _small_counts(at), (page, _small_counts(at))
+    for page in ("app_pages/worklist.py", "app_pages/overview.py", "app_pages/planning.py"):
+        at.switch_page(page).run()
+        ok(at)
+        assert any("The patients now" in i.value for i in at.info), (
+            f"{page}: the patients now change from day to day: not in sharing mode"
+        )
     at.switch_page("app_pages/worklist.py").run()
-    shown = [d.value for d in at.dataframe]
-    assert shown and all("patient_id" not in df.columns for df in shown), (
-        "the worklist names patients: only its counts in sharing mode"
-    )
+    assert not at.dataframe, "the worklist names patients and counts the patients now"
 
 
 def test_sharing_only_setting(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:

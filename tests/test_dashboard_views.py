@@ -30,6 +30,7 @@ from analytics.figures import (
     refills_figures,
     worklist_figures,
 )
+from analytics.figures.planning import planning_figures
 from analytics.report.content import gather
 from analytics.report.period import ReportMonth
 from analytics.store import reader
@@ -127,15 +128,25 @@ def test_sharing_mode_shows_no_small_count_and_no_list(demo_db: Path) -> None:
         shared = Scope.quarter(quarter, 11)
         figures = [refills_figures(cut, shared), complications_figures(cut, shared)]
         wl = worklist_figures(cut, shared)
+        plan = planning_figures(cut, shared)
         q = data_quality(con, sharing=True)
-    tables = [wl.counts, *figures[0].by_group.values(), figures[0].excluded, figures[1].categories,
+        head = overview(cut, shared).headline
+    # the patients now change from one day to the next: no figure of them is shared
+    assert wl.counts is None and head is None
+    assert plan.workload is None and plan.battery_counts is None and plan.battery_list is None
+    tables = [plan.replaced, plan.dose_counts, *figures[0].by_group.values(), figures[0].excluded, figures[1].categories,
               figures[1].severity, figures[1].codes]  # fmt: skip
     for t in tables:
         for c in t.columns:
             if c.kind == "count":
                 numeric = pd.to_numeric(t.frame[c.key], errors="coerce")
                 assert not ((numeric >= 1) & (numeric <= 10)).any(), (t.key, c.key)
-    assert wl.items is None and figures[0].missed is None and figures[1].serious is None
+    assert (
+        wl.items is None
+        and plan.dose_list is None
+        and figures[0].missed is None
+        and figures[1].serious is None
+    )
     assert all(flag.rows.empty for flag in q.flags)
 
 

@@ -42,6 +42,7 @@ from analytics.figures import (
     worklist_figures,
 )
 from analytics.figures.disclosure import COMPLICATION_RULES, METRICS_RULES
+from analytics.figures.planning import planning_figures
 from analytics.ingest.load import ingest_files
 from analytics.report.content import gather
 from analytics.report.period import ReportMonth
@@ -258,8 +259,15 @@ def read_quarter(k: Knowledge, cut, quarter: str) -> None:
         for c in (*DUE_STATUS_IDS, "refills_due", "complications"):
             if ("q", qq, "all", "all", c) in k.values:
                 k.sum(("q", qq, "all", "all", c), [("m", m, "all", "all", c) for m in ms])
-    wl = worklist_figures(cut, scope)
-    read_table(k, wl.counts, ("now",), "site")
+    wl, plan = worklist_figures(cut, scope), planning_figures(cut, scope)
+    if wl.counts is not None or plan.workload is not None or plan.battery_counts is not None:
+        k.problems.append("the patients now (changing every day) drawn in a shared view")
+    read_table(k, plan.dose_counts, (*q, "dose"), "month")
+    replaced = plan.replaced.frame
+    read_table(k, plan.replaced, ("replaced",), "group")
+    sites = [str(g) for g in replaced["group"] if g != "all sites"]
+    for c in ("pumps_reached_eol", "replaced_before_eol"):
+        k.sum(("replaced", "all sites", c), [("replaced", g, c) for g in sites])
 
 
 def read_chart(k: Knowledge, chart, num: str, den: str | None) -> None:
@@ -337,8 +345,10 @@ def test_a_shared_pack_shows_no_small_count_and_no_list(tmp_path: Path) -> None:
         cut = open_cutoff(con, month.as_of)
         content = gather(con, month, cut.config, "P", dt.datetime(2026, 1, 1), 11)
     assert content.missed is None and content.serious is None
-    tables = [content.by_site, content.excluded, content.quality, content.worklist,
-              content.categories, content.codes, content.surgery, content.severity,
+    assert content.worklist is None and content.headline is None, "the patients now: not shared"
+    assert content.planning.workload is None and content.planning.battery_counts is None
+    tables = [content.by_site, content.excluded, content.quality, content.planning.replaced,
+              content.planning.dose_counts, content.categories, content.codes, content.surgery, content.severity,
               content.data_quality, content.funnel.table]  # fmt: skip
     for t in tables:
         for c in t.columns:

@@ -5,6 +5,9 @@ today on the dashboard, the month's last day in the pack).
 
 This is the safety headline of the Overview and of the pack, and the worklist's counts.
 A month's "refills due that ran dry" is an adherence figure (by due month); this is not.
+
+A shared view leaves the patients now out (`NOT_SHARED`): they change from one day to the
+next, and two days' counts subtracted would tell what happened to one pump.
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ from analytics.vocabulary import WORKLIST_STATUSES
 
 STATUS_IDS: tuple[str, ...] = tuple(s.id for s in WORKLIST_STATUSES)
 ALL_SITES = "all sites"
+NOT_SHARED = (
+    "The patients now (the safety headline, the worklist and its counts, the coming weeks' "
+    "refill workload and the battery plan) change from one day to the next, so two days' "
+    "figures could be subtracted: they are for the QI committee and the clinic team, not "
+    "in a shared view."
+)
 NOW_RULES = Rules(
     counts=(*STATUS_IDS, "total"),
     row_totals={"total": STATUS_IDS},
@@ -77,8 +86,11 @@ def now_table(cut: Cutoff, scope: Scope, within: int | None = None) -> FigureTab
     return FigureTable("worklist_counts", caption, frame, columns, note, total_row=True)
 
 
-def headline(cut: Cutoff, scope: Scope) -> Headline:
-    """The safety headline from the worklist counts (the all-sites row)."""
+def headline(cut: Cutoff, scope: Scope) -> Headline | None:
+    """The safety headline from the worklist counts (the all-sites row); None in a shared
+    view (see `NOT_SHARED`)."""
+    if scope.shared:
+        return None
     total = now_table(cut, scope).frame.iloc[-1]
     dry, alarm, check = total["missed"], total["overdue"], total["check"]
     age = max(0, (cut.today - cut.data_end).days)

@@ -1,7 +1,8 @@
 """Planning page (and the pack's planning section): the refill workload of the coming
 weeks, the pumps reaching battery end of life in the next 12 months, replaced before end
 of life, and the dose-safety flags of the period. Lists of patients for the QI committee
-only; counts for sharing, small ones hidden."""
+only; counts for sharing, small ones hidden. The coming weeks' workload and the battery plan
+are about the pumps now: not in a shared view (`analytics.figures.now.NOT_SHARED`)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ ALL_SITES = "all sites"
 @dataclass(frozen=True)
 class PlanningFigures:
     today: dt.date
-    workload: FigureTable
-    battery_counts: FigureTable
+    workload: FigureTable | None  # the pumps now: None in a shared view
+    battery_counts: FigureTable | None
     battery_list: FigureTable | None  # lists: None in a shared view
     replaced: FigureTable
     dose_counts: FigureTable
@@ -43,21 +44,14 @@ def _by_site_wide(long: pd.DataFrame, key: str, value: str) -> pd.DataFrame:
     return wide.reset_index().rename_axis(columns=None)
 
 
-def _shared(frame: pd.DataFrame, counts: list[str], threshold: int | None) -> pd.DataFrame:
-    """Counts by site with an all-sites column: each row's all-sites cell is the total."""
-    if threshold is None:
-        return frame
-    rules = Rules(counts=(*counts, ALL_SITES), row_totals={ALL_SITES: tuple(counts)})
-    return suppress_table(frame, rules, threshold)
-
-
 def workload_table(cut: Cutoff, scope: Scope) -> FigureTable:
-    """Refills due per week (Monday to Sunday) and site in the coming weeks."""
+    """Refills due per week (Monday to Sunday) and site in the coming weeks (the pumps
+    now: for the committee and the clinic team only)."""
+    assert not scope.shared, "the pumps now are not in a shared view"
     long = memo(cut, ("workload", cut.today, scope.selection),
                 lambda: workload(cut.ready(), cut.today, WEEKS, cut.config, scope.selection))  # fmt: skip
     sites = sorted(long["site"].unique().tolist())
     wide = _by_site_wide(long, "week_start", "refills_due")
-    wide = _shared(wide, sites, scope.sharing)
     cols = (C("week_start", "Week from", "date"),
             *(C(s, f"Site {s}", "count") for s in sites), C(ALL_SITES, "All sites", "count"))  # fmt: skip
     note = (
@@ -68,14 +62,16 @@ def workload_table(cut: Cutoff, scope: Scope) -> FigureTable:
     return FigureTable("workload", caption, wide, cols, note)
 
 
-def battery_tables(cut: Cutoff, scope: Scope) -> tuple[FigureTable, FigureTable | None]:
+def battery_tables(cut: Cutoff, scope: Scope) -> tuple[FigureTable, FigureTable]:
     """Pumps in place reaching battery end of life per month and site within 12 months
-    (already past it: in this month), and for the committee the list, soonest first."""
+    (already past it: in this month), and the list, soonest first (the pumps now: for the
+    committee and the clinic team only)."""
+    assert not scope.shared, "the pumps now are not in a shared view"
     long = memo(cut, ("battery", cut.today, scope.selection),
                 lambda: battery_plan_counts(cut.ready(), cut.today, BATTERY_MONTHS, cut.config,
                                             scope.selection))  # fmt: skip
     sites = sorted(long["site"].unique().tolist())
-    wide = _shared(_by_site_wide(long, "month", "pumps"), sites, scope.sharing)
+    wide = _by_site_wide(long, "month", "pumps")
     cols = (C("month", "Month of end of life"),
             *(C(s, f"Site {s}", "count") for s in sites), C(ALL_SITES, "All sites", "count"))  # fmt: skip
     note = (
@@ -87,8 +83,6 @@ def battery_tables(cut: Cutoff, scope: Scope) -> tuple[FigureTable, FigureTable 
         note = f"No pump in place reaches end of life within {BATTERY_MONTHS} months. " + note
     counts = FigureTable("battery_plan_counts", "Pumps reaching battery end of life, by month",
                          wide, cols, note)  # fmt: skip
-    if scope.shared:
-        return counts, None
     plan = battery_plan(cut.ready(), cut.today, BATTERY_MONTHS, cut.config, scope.selection)
     plan["battery_status"] = plan["battery_status"].map(lambda v: label("battery_status", v))
     plan["implant_source"] = plan["implant_source"].map(lambda v: label("implant_source", v))
@@ -161,11 +155,13 @@ def dose_tables(cut: Cutoff, scope: Scope) -> tuple[FigureTable, FigureTable | N
 
 
 def planning_figures(cut: Cutoff, scope: Scope) -> PlanningFigures:
-    """Everything the Planning page shows (workload and battery: from today; dose flags:
-    the scope's months)."""
-    battery, battery_list = battery_tables(cut, scope)
+    """Everything the Planning page shows (workload and battery: from today, not in a
+    shared view; dose flags: the scope's months)."""
     dose, dose_list = dose_tables(cut, scope)
+    replaced = replaced_table(cut, scope)
+    if scope.shared:
+        return PlanningFigures(cut.today, None, None, None, replaced, dose, dose_list)
+    battery, battery_list = battery_tables(cut, scope)
     return PlanningFigures(
-        cut.today, workload_table(cut, scope), battery, battery_list, replaced_table(cut, scope),
-        dose, dose_list,
-    )  # fmt: skip
+        cut.today, workload_table(cut, scope), battery, battery_list, replaced, dose, dose_list
+    )

@@ -36,7 +36,7 @@ class WorklistFigures:
     data_end: dt.date
     data_age_days: int
     within: int
-    counts: FigureTable
+    counts: FigureTable | None  # None in a shared view (the patients now: NOT_SHARED)
     items: FigureTable | None  # None in a shared view
 
 
@@ -44,10 +44,10 @@ def worklist_figures(cut: Cutoff, scope: Scope, within: int | None = None) -> Wo
     """The list on the cut-off's today (the period does not apply: it is about the
     patients now), ordered by risk class then days to the empty date, and its counts."""
     days = cut.config.worklist_days if within is None else int(within)
-    counts = now_table(cut, scope, days)
     age = max(0, (cut.today - cut.data_end).days)
     if scope.shared:
-        return WorklistFigures(cut.today, cut.data_end, age, days, counts, None)
+        return WorklistFigures(cut.today, cut.data_end, age, days, None, None)
+    counts = now_table(cut, scope, days)
     items = memo(
         cut,
         ("worklist", cut.today, days, scope.selection),

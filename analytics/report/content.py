@@ -78,7 +78,7 @@ class Content:
     scope: Scope
     long_scope: Scope | None
     manifest: pd.DataFrame
-    headline: Headline
+    headline: Headline | None  # None in a shared pack (the patients now: NOT_SHARED)
     overview: OverviewFigures
     history: pd.DataFrame  # the metrics rows of the charts' months (as shown)
     long_totals: pd.Series | None  # the 12 months' counts and rates
@@ -87,7 +87,7 @@ class Content:
     by_site: FigureTable
     excluded: FigureTable
     quality: FigureTable
-    worklist: FigureTable
+    worklist: FigureTable | None  # None in a shared pack
     categories: FigureTable
     categories_long: FigureTable | None
     codes: FigureTable
@@ -222,7 +222,7 @@ def gather(
         by_site=refills_by_group(cut, scope, "site"),
         excluded=excluded(cut, scope),
         quality=refill_quality(cut, scope),
-        worklist=now_table(cut, scope),
+        worklist=None if scope.shared else now_table(cut, scope),
         categories=categories(cut, scope),
         categories_long=categories(cut, long_scope) if long_scope else None,
         codes=codes(cut, span),

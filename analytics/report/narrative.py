@@ -54,7 +54,8 @@ def _reading(content: Content, measure_id: str) -> str:
 
 
 def patients_now(content: Content) -> str:
-    return content.headline.sentence
+    """The safety headline; nothing in a shared pack (its cover says why)."""
+    return "" if content.headline is None else content.headline.sentence
 
 
 def on_time(content: Content) -> str:
@@ -179,7 +180,7 @@ def data_quality(content: Content) -> str:
 
 def summary(content: Content) -> tuple[str, ...]:
     """The summary sentences: the patients now first, then the period's figures."""
-    return tuple(
+    sentences = (
         f(content)
         for f in (
             patients_now,
@@ -193,3 +194,4 @@ def summary(content: Content) -> tuple[str, ...]:
             data_quality,
         )
     )
+    return tuple(s for s in sentences if s)

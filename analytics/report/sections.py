@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from analytics.figures import ChartFigure, FigureTable
 from analytics.figures.definitions import definitions_markdown
+from analytics.figures.now import NOT_SHARED
 from analytics.report import tables
 from analytics.report.charts import funnel_svg, spc_svg
 from analytics.report.content import Content
@@ -88,8 +89,9 @@ def refill_section(content: Content) -> Section:
         _list_or_count(content, content.missed, content.missed_count,
                        f"Refills due in {content.meta.period_label} that ran dry (computed)", "fill"),
         tables.figure(content.quality),
-        tables.figure(content.worklist),
     )  # fmt: skip
+    if content.worklist is not None:  # the patients now: not in a shared pack (see its cover)
+        blocks = (*blocks, tables.figure(content.worklist))
     return Section("refill-safety", "Refill safety", blocks)
 
 
@@ -143,12 +145,12 @@ def outcome_section(content: Content) -> Section:
 def planning_section(content: Content) -> Section:
     """The coming weeks' workload, battery end of life, replaced before it, dose flags."""
     p = content.planning
-    blocks: tuple[Block, ...] = (
-        tables.figure(p.workload),
-        tables.figure(p.battery_counts),
-        tables.figure(p.replaced),
-        tables.figure(p.dose_counts),
+    ahead: tuple[Block, ...] = (
+        (tables.figure(p.workload), tables.figure(p.battery_counts))
+        if p.workload is not None and p.battery_counts is not None
+        else (Text((NOT_SHARED,)),)
     )
+    blocks = (*ahead, tables.figure(p.replaced), tables.figure(p.dose_counts))
     return Section("planning", "Planning and dose safety", blocks)
 
 

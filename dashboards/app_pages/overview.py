@@ -2,7 +2,7 @@
 
 import streamlit as st
 from _data import load, require_data, run_page
-from _draw import control_chart, kpi_tiles, md, safe_headline
+from _draw import control_chart, kpi_tiles, md, not_shared_now, safe_headline
 from _state import current_scope
 
 from analytics.figures import OverviewFigures
@@ -15,6 +15,8 @@ def body() -> None:
     scope = current_scope()
     if data.headline is not None:
         safe_headline(data.headline)
+    elif scope is not None and scope.shared:
+        not_shared_now()
     if data.message:
         st.info(md(data.message))
         return

@@ -3,7 +3,7 @@ in the next 12 months, replaced before end of life, and the dose-safety flags.""
 
 import streamlit as st
 from _data import load, require_data, run_page
-from _draw import figure_table, md, sharing_note
+from _draw import figure_table, md, not_shared_now, sharing_note
 from _state import current_scope
 
 from analytics.figures.planning import PlanningFigures
@@ -15,14 +15,14 @@ def body() -> None:
     data: PlanningFigures = load("planning")
     scope = current_scope()
     assert scope is not None
-    st.subheader("Refill workload")
-    st.caption(f"From today, {data.today:%d %b %Y}: the clinic time the coming weeks need.")
-    figure_table(data.workload, caption=False)
-    st.subheader("Battery end of life")
-    figure_table(data.battery_counts, caption=False)
-    if data.battery_list is None:
-        sharing_note("the list of pumps")
+    if data.workload is None or data.battery_counts is None or data.battery_list is None:
+        not_shared_now()
     else:
+        st.subheader("Refill workload")
+        st.caption(f"From today, {data.today:%d %b %Y}: the clinic time the coming weeks need.")
+        figure_table(data.workload, caption=False)
+        st.subheader("Battery end of life")
+        figure_table(data.battery_counts, caption=False)
         with st.expander("Pumps reaching end of life in the next 12 months"):
             figure_table(data.battery_list, caption=False)
     figure_table(data.replaced)

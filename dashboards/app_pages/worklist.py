@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import streamlit as st
 from _data import load, require_data, run_page
-from _draw import figure_table, md
+from _draw import figure_table, md, not_shared_now
 from _state import current_scope
 
 from analytics.export import csv_bytes
@@ -29,6 +29,10 @@ def _days_from_url() -> int:
 def body() -> None:
     st.title("Refill worklist")
     require_data()
+    scope = current_scope()
+    if scope is not None and scope.shared:
+        not_shared_now()
+        return
     _days_from_url()
     days = st.number_input(
         "Show refills due within (days)", min_value=1, max_value=365, step=1, key="pq_days",
@@ -39,7 +43,6 @@ def body() -> None:
     else:
         st.query_params.pop("days", None)
     data: WorklistFigures = load("worklist", int(days))
-    scope = current_scope()
     who = scope.describe() if scope else "all patients"
     age = data.data_age_days
     st.caption(
@@ -47,10 +50,8 @@ def body() -> None:
         f"({age} day{'s' if age != 1 else ''} old) · {md(who)} · the period does not apply: "
         "this list is about the patients now. Baclofen first: abrupt withdrawal can be fatal."
     )
+    assert data.counts is not None and data.items is not None, "not a shared view"
     figure_table(data.counts)
-    if data.items is None:
-        st.caption("Sharing mode: the list of patients is not shown.")
-        return
     if data.items.empty:
         st.success("Nothing due, past the alarm date or dry for this selection.")
         return
