@@ -9,7 +9,9 @@ from typing import Any
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
+from _figcache import draw_shared, shared
 
 from analytics.figures import ChartFigure, FigureTable, Headline, Tile, is_hidden
 from analytics.figures.now import NOT_SHARED
@@ -60,6 +62,14 @@ def _tile(k: Tile) -> None:
         st.caption(f"✓ {md(k.signal)}")
 
 
+def _control_figure(chart: ChartFigure, height: int) -> go.Figure:
+    assert chart.result is not None
+    fig = spc_figure(chart.result, y_title=chart.measure.y_title, notes=chart.notes)
+    fig.update_layout(height=height, title=None, margin={"t": 30, "l": 10})
+    fig.update_yaxes(range=_y_range(chart))
+    return fig
+
+
 def control_chart(chart: ChartFigure | None, key: str, height: int = HEIGHT) -> None:
     """A control chart with its 'how to read' line and its signals in words; when there is
     no chart, why (and no claim about signals)."""
@@ -70,10 +80,7 @@ def control_chart(chart: ChartFigure | None, key: str, height: int = HEIGHT) -> 
         st.info(chart.message or "Not enough data for a chart.")
         return
     st.markdown(f"**{md(chart.title)}**")  # wraps in a narrow column; a plotly title is cut
-    fig = spc_figure(chart.result, y_title=chart.measure.y_title, notes=chart.notes)
-    fig.update_layout(height=height, title=None, margin={"t": 30, "l": 10})
-    fig.update_yaxes(range=_y_range(chart))
-    st.plotly_chart(fig, width="stretch", key=key)
+    draw_shared(_control_figure, chart, height, key=key)
     st.caption(f"How to read this: {chart.caption}")
     if chart.signals:
         st.markdown("**Signals:** " + md("; ".join(chart.signals)) + ".")
@@ -105,6 +112,40 @@ def _y_range(chart: ChartFigure) -> list[float] | None:
     return [max(lo - pad, 0.0) if lo >= 0 else lo - pad, top]
 
 
+def _bar_figure(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    color: str | None,
+    labels: dict[str, str],
+    horizontal: bool,
+    extra: dict[str, Any],
+) -> go.Figure:
+    fig = px.bar(
+        df,
+        x=y if horizontal else x,
+        y=x if horizontal else y,
+        color=color,
+        orientation="h" if horizontal else "v",
+        title=title,
+        labels=labels,
+        template="plotly_white",
+        color_discrete_map=PALETTE,
+        color_discrete_sequence=[BAR_COLOUR],
+        **extra,
+    )
+    fig.update_layout(
+        height=HEIGHT + 40,
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "title": None},
+        title={"font": {"size": 15}, "y": 0.97},
+        margin={"t": 90},
+    )
+    if horizontal:
+        fig.update_yaxes(categoryorder="total ascending", title=None)
+    return fig
+
+
 def bar_chart(
     df: pd.DataFrame,
     x: str,
@@ -128,28 +169,10 @@ def bar_chart(
             + (" (Sharing mode hides the small numbers.)" if hidden else "")
         )
         return
-    fig = px.bar(
-        df.assign(**{y: values}),
-        x=y if horizontal else x,
-        y=x if horizontal else y,
-        color=color,
-        orientation="h" if horizontal else "v",
-        title=title,
-        labels=labels or {},
-        template="plotly_white",
-        color_discrete_map=PALETTE,
-        color_discrete_sequence=[BAR_COLOUR],
-        **kwargs,
-    )
-    fig.update_layout(
-        height=HEIGHT + 40,
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "title": None},
-        title={"font": {"size": 15}, "y": 0.97},
-        margin={"t": 90},
-    )
-    if horizontal:
-        fig.update_yaxes(categoryorder="total ascending", title=None)
-    st.plotly_chart(fig, width="stretch", key=key)
+    draw_shared(
+        _bar_figure, df.assign(**{y: values}), x, y, title, color, labels or {}, horizontal,
+        kwargs, key=key,
+    )  # fmt: skip
     st.caption(f"How to read this: {how_to_read}")
     if hidden:
         st.caption(f"Sharing mode: {hidden} bar(s) with small numbers are not drawn.")
@@ -178,6 +201,18 @@ def figure_table(
     if fig.empty:
         st.caption("None.")
         return
+    shown, config, notes = shared(_table_view, fig, links)
+    kwargs: dict[str, Any] = {"height": height} if height else {}
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **kwargs)
+    if notes:
+        st.caption(md(notes))
+
+
+def _table_view(
+    fig: FigureTable, links: dict[str, str] | None
+) -> tuple[pd.DataFrame, dict[str, Any], str]:
+    """The frame as shown (numbers as numbers where no mark or blank is in the column,
+    else as text), its column settings and its notes."""
     shown = fig.frame[[c.key for c in fig.columns]].copy()
     config: dict[str, Any] = {}
     for c in fig.columns:
@@ -199,10 +234,7 @@ def figure_table(
         else:
             shown[c.key] = col.map(lambda v, k=c.kind: _text(v, k))
             config[c.key] = st.column_config.TextColumn(c.label, help=c.help or None)
-    kwargs: dict[str, Any] = {"height": height} if height else {}
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **kwargs)
-    if fig.notes():
-        st.caption(md(fig.notes()))
+    return shown, config, fig.notes()
 
 
 def _text(value: Any, kind: str) -> str:

@@ -7,18 +7,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from _draw import HEIGHT, figure_table
+from _figcache import draw_shared
 
 from analytics.figures import Funnel
 from analytics.figures.text import plot
 from analytics.vocabulary import DIMENSION
 
 
-def funnel_chart(data: Funnel) -> None:
+def _funnel_figure(data: Funnel) -> go.Figure:
     t = data.table.frame
-    if data.curve.empty or data.pooled_rate_per_1000 is None:
-        st.info("No funnel: no pump-days, or the pooled rate rests on hidden numbers.")
-        figure_table(data.table)
-        return
     c = data.curve
     fig = go.Figure()
     for col, name, dash in (
@@ -62,12 +59,22 @@ def funnel_chart(data: Funnel) -> None:
     top = max(float(rate.max()), float(c["upper_998"].median())) if rate.notna().any() else None
     if top is not None:
         fig.update_yaxes(range=[0, top * 1.25])
-    st.plotly_chart(fig, width="stretch", key=f"funnel_{data.by}")
+    return fig
+
+
+def funnel_chart(data: Funnel) -> None:
+    t = data.table.frame
+    if data.curve.empty or data.pooled_rate_per_1000 is None:
+        st.info("No funnel: no pump-days, or the pooled rate rests on hidden numbers.")
+        figure_table(data.table)
+        return
+    draw_shared(_funnel_figure, data, key=f"funnel_{data.by}")
     st.caption(
         "How to read this: each dot is one group; the funnel narrows as pump-days grow. A dot "
         "outside the outer (99.8 %) lines differs from the pooled rate more than chance "
         "alone would explain (red); inside it, differences are likely chance."
     )
-    if len(shown) < len(t):
-        st.caption(f"Sharing mode: {len(t) - len(shown)} group(s) with small numbers not drawn.")
+    drawn = int(pd.to_numeric(t["rate_per_1000"], errors="coerce").notna().sum())
+    if drawn < len(t):
+        st.caption(f"Sharing mode: {len(t) - drawn} group(s) with small numbers not drawn.")
     figure_table(data.table, caption=False)

@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from analytics.cli.dashboard import streamlit_command
 from analytics.ingest.load import ingest_files
 from analytics.spc import add_annotation
 from analytics.store import writer
@@ -65,17 +65,13 @@ def running_dashboard(
     db: Path, extra_args: Sequence[str] = (), unset: Sequence[str] = (), wait_s: float = 60
 ) -> Iterator[int]:
     """A real Streamlit server of the app over `db` on 127.0.0.1 (its port), started
-    as `streamlit run` would be, healthy before it is yielded, stopped afterwards;
+    as `pumpqi dashboard` starts it, healthy before it is yielded, stopped afterwards;
     PUMPQI_SHARING_ONLY and the names in `unset` are removed from its environment."""
     port = free_port()
     env = dict(os.environ, PUMPQI_DB=str(db))
     for name in ("PUMPQI_SHARING_ONLY", *unset):
         env.pop(name, None)
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", *extra_args,
-    ]  # fmt: skip
+    cmd = [*streamlit_command(APP, "127.0.0.1", port), *extra_args]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + wait_s

@@ -74,12 +74,18 @@ def check_host(host: str, app_dir: Path) -> bool:
 
 
 def streamlit_command(app: Path, host: str, port: int) -> list[str]:
+    """How the dashboard is served. Not after every page: a full garbage collection
+    (Streamlit's default; with the figures of a large database in memory it was more than
+    half of the server's time under a crowd) and watching the code for changes (it does
+    not change while serving)."""
     return [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.headless", "true",
         "--server.address", host,
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
+        "--runner.postScriptGC", "false",
+        "--server.fileWatcherType", "none",
     ]  # fmt: skip
 
 

@@ -1,13 +1,13 @@
 """Device survival: Kaplan–Meier event-free survival of pumps (device, pump, catheter),
 with 95 % bands, the pumps at risk and the 1- and 5-year figures."""
 
-import plotly.graph_objects as go
 import streamlit as st
 from _data import load, require_data, run_page
-from _draw import HEIGHT, figure_table
+from _draw import figure_table
+from _figcache import draw_shared
+from _survival import survival_figure
 
 from analytics.figures.survival import SurvivalFigures
-from analytics.figures.text import plot
 from analytics.vocabulary import DIMENSION
 
 BY_CHOICES = (None, "site", "drug", "pump_model", "indication")
@@ -31,25 +31,7 @@ def body() -> None:
     for tab, e in zip(tabs, data.endpoints, strict=True):
         with tab:
             if e.curve is not None and not e.curve.empty:
-                fig = go.Figure()
-                for group, c in e.curve.groupby("group"):
-                    x = [0, *c["time_days"] / 365.25]
-                    fig.add_trace(go.Scatter(x=x, y=[1, *c["ci_high"].fillna(1)], mode="lines",
-                                             line={"shape": "hv", "width": 0}, showlegend=False,
-                                             hoverinfo="skip"))  # fmt: skip
-                    fig.add_trace(go.Scatter(x=x, y=[1, *c["ci_low"].fillna(1)], mode="lines",
-                                             line={"shape": "hv", "width": 0}, fill="tonexty",
-                                             fillcolor="rgba(93,165,218,0.2)", showlegend=False,
-                                             hoverinfo="skip"))  # fmt: skip
-                    fig.add_trace(go.Scatter(x=x, y=[1, *c["survival"]], mode="lines",
-                                             line={"shape": "hv"}, name=plot(group)))  # fmt: skip
-                fig.update_layout(
-                    title={"text": f"Free of {plot(e.label)}", "font": {"size": 15}},
-                    xaxis_title="years since implant", yaxis_title="event-free",
-                    yaxis={"tickformat": ".0%", "range": [0, 1.02]}, template="plotly_white",
-                    height=HEIGHT,
-                )  # fmt: skip
-                st.plotly_chart(fig, width="stretch", key=f"survival_{e.endpoint}")
+                draw_shared(survival_figure, e, key=f"survival_{e.endpoint}")
                 st.caption(
                     "How to read this: the line steps down at each event; the band is the "
                     "95 % interval, wider where few pumps are still followed."
