@@ -60,11 +60,13 @@ def stage_sql(
     open_fills_only: str = "",
     complications: str = "complications",
     visit_ids: str = "visits",
+    fill_visits: str = "pq_visits",
 ) -> str:
     """The SQL of a stage, its placeholders filled: the visit order it reads (01), the
-    fills it keeps (03: all, or those still open at an earlier cut-off), the reports it
-    reads (08, 09: all, or those an incremental ingest computes again) and the visits
-    they may name (08)."""
+    fills it keeps (03: all, or those still open at an earlier cut-off) and the visits it
+    reads them from (03, 04: all, or those of the fill groups computed again), the
+    reports it reads (08, 09: all, or those an incremental ingest computes again) and the
+    visits they may name (08)."""
     text = (
         resources.files("analytics.engine").joinpath(f"sql/{name}.sql").read_text(encoding="utf-8")
     )
@@ -73,6 +75,7 @@ def stage_sql(
         .replace("{open_fills_only}", open_fills_only)
         .replace("{complications}", complications)
         .replace("{visit_ids}", visit_ids)
+        .replace("{fill_visits}", fill_visits)
     )
 
 
@@ -347,12 +350,13 @@ def narrow(con: duckdb.DuckDBPyConnection, column: str, value: str, unknown: str
     con.execute("UPDATE pq_prepared SET stored = FALSE")  # filtered: no stored figure applies
 
 
-OPEN_FILLS_ONLY = (
-    f"AND vkey IN (SELECT fkey FROM main.{CACHE_PREFIX}pq_refills "
-    "WHERE next_fill_date IS NULL OR next_fill_date > CAST($as_of AS DATE))"
-)
-"""The fills still open at an earlier cut-off (no next fill by then), from the stored
+OPEN_FILLS_ONLY = "AND vkey IN (SELECT fkey FROM pq_reopen)"
+"""The fills an earlier cut-off can change (sql/reuse_open_fills.sql), from the stored
 figures: the only ones `_compute(..., reuse=True)` computes again."""
+REUSE_FILL_TABLES: tuple[str, ...] = ("pq_reopen", "pq_fill_visits")
+"""Built before the fill stages for an earlier cut-off (sql/reuse_open_fills.sql,
+sql/reuse_fill_visits.sql): the fills computed again and the visits of their fill
+groups, which the fill stages then read instead of every visit."""
 EARLIEST = dt.date(1, 1, 1)
 REUSED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure")
 """Computed only in part for an earlier cut-off, then completed by reuse.sql."""
@@ -390,7 +394,12 @@ def _compute(
     exposure_from = as_of.replace(day=1) if reuse else EARLIEST
     values = engine_values(as_of, config, exposure_from)
     source = visit_order_source(con)
-    for name in (*ENGINE_TABLES, NARROWED, *(f"{t}_open" for t in REUSED_TABLES)):
+    for name in (
+        *ENGINE_TABLES,
+        NARROWED,
+        *(f"{t}_open" for t in REUSED_TABLES),
+        *REUSE_FILL_TABLES,
+    ):
         drop_temp(con, name)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pq_cutoff AS "
@@ -405,7 +414,16 @@ def _compute(
             continue
         if reuse and name in ("08_reports", "09_procedures"):
             continue  # stored reports and procedures, as known at as_of (reuse.sql)
-        sql = stage_sql(name, visit_order=source, open_fills_only=OPEN_FILLS_ONLY if reuse else "")
+        if reuse and name == "03_fills":
+            for table_sql in ("reuse_open_fills", "reuse_fill_visits"):
+                sql = stage_sql(table_sql, visit_order=source)
+                con.execute(sql, _params(sql, values))
+        sql = stage_sql(
+            name,
+            visit_order=source,
+            open_fills_only=OPEN_FILLS_ONLY if reuse else "",
+            fill_visits="pq_fill_visits" if reuse else "pq_visits",
+        )
         stored = [t for t in CACHED_TABLES if f"TEMP TABLE {t} AS" in sql] if store else []
         for table in stored:
             sql = sql.replace(f"TEMP TABLE {table} AS", f"TABLE main.{CACHE_PREFIX}{table} AS")
@@ -413,7 +431,7 @@ def _compute(
         for table in stored:
             con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM main.{CACHE_PREFIX}{table}")
         if name == "06_refills":
-            for table in INTERMEDIATE_TABLES:
+            for table in (*INTERMEDIATE_TABLES, *REUSE_FILL_TABLES):
                 drop_temp(con, table)
     if reuse:
         for name in REUSED_TABLES:
