@@ -347,7 +347,8 @@ def narrow(con: duckdb.DuckDBPyConnection, column: str, value: str, unknown: str
         )
         drop_temp(con, name)
         con.execute(f"ALTER TABLE {name}__narrow RENAME TO {name}")
-    con.execute("UPDATE pq_prepared SET stored = FALSE")  # filtered: no stored figure applies
+    # filtered: no stored figure applies
+    con.execute("UPDATE pq_prepared SET stored = FALSE, reused_from = NULL")
 
 
 OPEN_FILLS_ONLY = "AND vkey IN (SELECT fkey FROM pq_reopen)"
@@ -466,14 +467,17 @@ def prepare(
         if done and done[0][0] == key:
             return as_of
     stored = stored_key(con) == key and check_sources(con)
+    reused = False
     if stored:
         _use_cache(con)
     else:
-        _compute(con, as_of, config, reuse=_can_reuse(con, as_of, config))
+        reused = _can_reuse(con, as_of, config)
+        _compute(con, as_of, config, reuse=reused)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pq_prepared AS "
-        "SELECT CAST(? AS VARCHAR) AS key, CAST(? AS BOOLEAN) AS stored",
-        [key, stored],
+        "SELECT CAST(? AS VARCHAR) AS key, CAST(? AS BOOLEAN) AS stored, "
+        "CAST(? AS DATE) AS reused_from",
+        [key, stored, as_of.replace(day=1) if reused else None],
     )
     return as_of
 
@@ -485,6 +489,18 @@ def uses_stored_tables(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     row = con.execute("SELECT stored FROM pq_prepared").fetchall()
     return bool(row and row[0][0])
+
+
+def reused_from(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The cut-off's month when the engine tables on `con` were completed from the stored
+    ones for an earlier cut-off (`_compute` with reuse), unfiltered: the pump-days of the
+    months before it are then the stored rows themselves (sql/reuse.sql), so figures
+    stored beside them for those months can be read instead of computed. Else None."""
+    if not table_exists(con, "pq_prepared", temporary=True):
+        return None
+    row = con.execute("SELECT reused_from FROM pq_prepared").fetchall()
+    value = row[0][0] if row else None
+    return value if isinstance(value, dt.date) else None
 
 
 def temp_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
