@@ -20,9 +20,10 @@ dashboard and the report cannot drift apart.
 Ingest stores these tables for the data's end and the default configuration
 (`build_cache`). The same cut-off reads them as they are; an earlier cut-off (a
 monthly report) reuses every row a later visit cannot change and computes only the
-fills still open then and the pump-days of its month (`_compute` with reuse,
-sql/reuse.sql; the reports and procedures are the stored ones as known then); any
-other configuration computes everything.
+fills still open then (sql/reuse_open_fills.sql: from the visits of their fill groups
+alone, sql/reuse_fill_visits.sql) and the pump-days of its month (`_compute` with
+reuse, sql/reuse.sql; the reports and procedures are the stored ones as known then);
+any other configuration computes everything.
 """
 
 from __future__ import annotations
