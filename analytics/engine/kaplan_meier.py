@@ -24,7 +24,6 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.stats import norm
 
 KM_COLUMNS: tuple[str, ...] = (
     "time_days", "n_risk", "n_event", "n_censor", "survival", "ci_low", "ci_high",
@@ -46,6 +45,9 @@ def log_log_interval(
     """The log-log confidence interval of survival `surv` whose log has standard error
     `se`: S^exp(-z se / log S) to S^exp(z se / log S); NaN where S is 1 or 0 (or se is
     not finite)."""
+    from scipy.stats import norm  # here: scipy.stats takes a second to import, and every
+    # `pumpqi` command imports this module (the survival command's options)
+
     z = float(norm.ppf(1 - (1 - level) / 2))
     inside = (surv > 0) & (surv < 1) & np.isfinite(se)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -21,6 +21,7 @@ from analytics.engine.tables import (
     CACHE_PREFIX,
     EARLIEST,
     prepare,
+    reused_from,
     table_exists,
     uses_stored_tables,
 )
@@ -90,13 +91,15 @@ GROUPS_SQL = """
     UNION SELECT DISTINCT coalesce({g}, 'unknown') FROM {reports} WHERE in_episode
 """
 """The groups of the metrics table."""
-_METRICS_SQL = """
-WITH months AS ({months}),
-exposure AS (
+EXPOSURE_COUNTS = """
     SELECT month_start, coalesce({g}, 'unknown') AS grp,
            count(DISTINCT patient_id) AS active_patients, sum(pump_days) AS pump_days
     FROM {exposure} WHERE pump_days > 0 AND month_start BETWEEN $first AND $last GROUP BY ALL
-),
+"""
+"""Active patients and pump-days per month and group."""
+_METRICS_SQL = """
+WITH months AS ({months}),
+exposure AS ({exposure_counts}),
 fills AS (
     SELECT CAST(date_trunc('month', fill_date) AS DATE) AS month_start, coalesce({g}, 'unknown') AS grp,
            count(*) AS fills, count(*) FILTER (WHERE fill_type = 'refill') AS percutaneous_refills
@@ -145,13 +148,20 @@ _METRICS_SQL = (
 """The status columns come from the vocabulary (fixed ids, never user input)."""
 
 
-def counts_sql(by: str | None, months: str = MONTHS_SQL, groups: str = GROUPS_SQL) -> str:
+def counts_sql(
+    by: str | None,
+    months: str = MONTHS_SQL,
+    groups: str = GROUPS_SQL,
+    exposure_counts: str = EXPOSURE_COUNTS,
+) -> str:
     """The SQL of the metrics counts grouped by `by` (allow-list), for these months and
     groups (default: every month from the first with pump-days to the cut-off's, every
-    group of the data), facts still named {refills}, {exposure}, {reports} (with_facts)."""
+    group of the data) and these exposure counts (default: from the exposure table),
+    facts still named {refills}, {exposure}, {reports} (with_facts)."""
     return (
         _METRICS_SQL.replace("{months}", months)
         .replace("{groups}", groups)
+        .replace("{exposure_counts}", exposure_counts)
         .replace("{g}", group_expr(by))
     )
 
@@ -212,8 +222,48 @@ def store_metrics(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+REUSED_EXPOSURE_COUNTS = f"""
+    -- the months before $reused_from: the exposure rows are the stored ones (the engine
+    -- tables were completed from them for an earlier cut-off), so their counts are the
+    -- stored counts, made by EXPOSURE_COUNTS from those same rows
+    SELECT CAST(strptime(month, '%Y-%m') AS DATE) AS month_start, "group" AS grp,
+           active_patients, pump_days
+    FROM main.{STORED_METRICS}
+    WHERE by_column = $by AND pump_days > 0
+      AND month < strftime(CAST($reused_from AS DATE), '%Y-%m')
+      AND month BETWEEN strftime($first, '%Y-%m') AND strftime($last, '%Y-%m')
+    UNION ALL
+    SELECT month_start, coalesce({{g}}, 'unknown') AS grp,
+           count(DISTINCT patient_id) AS active_patients, sum(pump_days) AS pump_days
+    FROM {{exposure}}
+    WHERE pump_days > 0 AND month_start >= CAST($reused_from AS DATE)
+      AND month_start BETWEEN $first AND $last
+    GROUP BY ALL
+"""
+"""EXPOSURE_COUNTS for engine tables completed from the stored ones (tables.reused_from):
+only the cut-off's month is counted again (counting distinct patients over every month
+is most of the metrics table's cost)."""
+
+
 def _has_stored_metrics(con: duckdb.DuckDBPyConnection) -> bool:
     return uses_stored_tables(con) and table_exists(con, STORED_METRICS, temporary=False)
+
+
+def _counts(
+    con: duckdb.DuckDBPyConnection,
+    by: str | None,
+    bounds: Mapping[str, object],
+    selection: Selection,
+) -> pd.DataFrame:
+    """The metrics counts computed from the engine tables (for an earlier cut-off, the
+    stored counts of the months before its own for active patients and pump-days)."""
+    reused = reused_from(con) if not selection else None
+    if reused is not None and table_exists(con, STORED_METRICS, temporary=False):
+        sql, params = with_facts(counts_sql(by, exposure_counts=REUSED_EXPOSURE_COUNTS))
+        params = {**params, "by": by or "all", "reused_from": reused}
+    else:
+        sql, params = with_facts(counts_sql(by), selection)
+    return con.execute(sql, {**bounds, **params}).df()
 
 
 def monthly_metrics(
@@ -248,9 +298,8 @@ def monthly_metrics(
         df = con.execute(_STORED_SQL, {"by": by or "all", "first": first, "last": last}).df()
     else:
         last_day = last.replace(day=calendar.monthrange(last.year, last.month)[1])
-        sql, params = with_facts(counts_sql(by), selection)
         bounds = {"as_of": as_of, "first": first, "last": last, "last_day": last_day}
-        df = con.execute(sql, {**bounds, **params}).df()
+        df = _counts(con, by, bounds, selection)
     df["complications"] = df[UNIT_COLUMNS[unit]]
     df["count_unit"] = unit
     for col in COUNT_COLUMNS:

@@ -20,9 +20,10 @@ dashboard and the report cannot drift apart.
 Ingest stores these tables for the data's end and the default configuration
 (`build_cache`). The same cut-off reads them as they are; an earlier cut-off (a
 monthly report) reuses every row a later visit cannot change and computes only the
-fills still open then and the pump-days of its month (`_compute` with reuse,
-sql/reuse.sql; the reports and procedures are the stored ones as known then); any
-other configuration computes everything.
+fills still open then (sql/reuse_open_fills.sql: from the visits of their fill groups
+alone, sql/reuse_fill_visits.sql) and the pump-days of its month (`_compute` with
+reuse, sql/reuse.sql; the reports and procedures are the stored ones as known then);
+any other configuration computes everything.
 """
 
 from __future__ import annotations
@@ -60,11 +61,13 @@ def stage_sql(
     open_fills_only: str = "",
     complications: str = "complications",
     visit_ids: str = "visits",
+    fill_visits: str = "pq_visits",
 ) -> str:
     """The SQL of a stage, its placeholders filled: the visit order it reads (01), the
-    fills it keeps (03: all, or those still open at an earlier cut-off), the reports it
-    reads (08, 09: all, or those an incremental ingest computes again) and the visits
-    they may name (08)."""
+    fills it keeps (03: all, or those still open at an earlier cut-off) and the visits it
+    reads them from (03, 04: all, or those of the fill groups computed again), the
+    reports it reads (08, 09: all, or those an incremental ingest computes again) and the
+    visits they may name (08)."""
     text = (
         resources.files("analytics.engine").joinpath(f"sql/{name}.sql").read_text(encoding="utf-8")
     )
@@ -73,6 +76,7 @@ def stage_sql(
         .replace("{open_fills_only}", open_fills_only)
         .replace("{complications}", complications)
         .replace("{visit_ids}", visit_ids)
+        .replace("{fill_visits}", fill_visits)
     )
 
 
@@ -344,15 +348,17 @@ def narrow(con: duckdb.DuckDBPyConnection, column: str, value: str, unknown: str
         )
         drop_temp(con, name)
         con.execute(f"ALTER TABLE {name}__narrow RENAME TO {name}")
-    con.execute("UPDATE pq_prepared SET stored = FALSE")  # filtered: no stored figure applies
+    # filtered: no stored figure applies
+    con.execute("UPDATE pq_prepared SET stored = FALSE, reused_from = NULL")
 
 
-OPEN_FILLS_ONLY = (
-    f"AND vkey IN (SELECT fkey FROM main.{CACHE_PREFIX}pq_refills "
-    "WHERE next_fill_date IS NULL OR next_fill_date > CAST($as_of AS DATE))"
-)
-"""The fills still open at an earlier cut-off (no next fill by then), from the stored
+OPEN_FILLS_ONLY = "AND vkey IN (SELECT fkey FROM pq_reopen)"
+"""The fills an earlier cut-off can change (sql/reuse_open_fills.sql), from the stored
 figures: the only ones `_compute(..., reuse=True)` computes again."""
+REUSE_FILL_TABLES: tuple[str, ...] = ("pq_reopen", "pq_fill_visits")
+"""Built before the fill stages for an earlier cut-off (sql/reuse_open_fills.sql,
+sql/reuse_fill_visits.sql): the fills computed again and the visits of their fill
+groups, which the fill stages then read instead of every visit."""
 EARLIEST = dt.date(1, 1, 1)
 REUSED_TABLES: tuple[str, ...] = ("pq_refills", "pq_exposure")
 """Computed only in part for an earlier cut-off, then completed by reuse.sql."""
@@ -390,7 +396,12 @@ def _compute(
     exposure_from = as_of.replace(day=1) if reuse else EARLIEST
     values = engine_values(as_of, config, exposure_from)
     source = visit_order_source(con)
-    for name in (*ENGINE_TABLES, NARROWED, *(f"{t}_open" for t in REUSED_TABLES)):
+    for name in (
+        *ENGINE_TABLES,
+        NARROWED,
+        *(f"{t}_open" for t in REUSED_TABLES),
+        *REUSE_FILL_TABLES,
+    ):
         drop_temp(con, name)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pq_cutoff AS "
@@ -405,7 +416,16 @@ def _compute(
             continue
         if reuse and name in ("08_reports", "09_procedures"):
             continue  # stored reports and procedures, as known at as_of (reuse.sql)
-        sql = stage_sql(name, visit_order=source, open_fills_only=OPEN_FILLS_ONLY if reuse else "")
+        if reuse and name == "03_fills":
+            for table_sql in ("reuse_open_fills", "reuse_fill_visits"):
+                sql = stage_sql(table_sql, visit_order=source)
+                con.execute(sql, _params(sql, values))
+        sql = stage_sql(
+            name,
+            visit_order=source,
+            open_fills_only=OPEN_FILLS_ONLY if reuse else "",
+            fill_visits="pq_fill_visits" if reuse else "pq_visits",
+        )
         stored = [t for t in CACHED_TABLES if f"TEMP TABLE {t} AS" in sql] if store else []
         for table in stored:
             sql = sql.replace(f"TEMP TABLE {table} AS", f"TABLE main.{CACHE_PREFIX}{table} AS")
@@ -413,7 +433,7 @@ def _compute(
         for table in stored:
             con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM main.{CACHE_PREFIX}{table}")
         if name == "06_refills":
-            for table in INTERMEDIATE_TABLES:
+            for table in (*INTERMEDIATE_TABLES, *REUSE_FILL_TABLES):
                 drop_temp(con, table)
     if reuse:
         for name in REUSED_TABLES:
@@ -448,14 +468,17 @@ def prepare(
         if done and done[0][0] == key:
             return as_of
     stored = stored_key(con) == key and check_sources(con)
+    reused = False
     if stored:
         _use_cache(con)
     else:
-        _compute(con, as_of, config, reuse=_can_reuse(con, as_of, config))
+        reused = _can_reuse(con, as_of, config)
+        _compute(con, as_of, config, reuse=reused)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE pq_prepared AS "
-        "SELECT CAST(? AS VARCHAR) AS key, CAST(? AS BOOLEAN) AS stored",
-        [key, stored],
+        "SELECT CAST(? AS VARCHAR) AS key, CAST(? AS BOOLEAN) AS stored, "
+        "CAST(? AS DATE) AS reused_from",
+        [key, stored, as_of.replace(day=1) if reused else None],
     )
     return as_of
 
@@ -467,6 +490,18 @@ def uses_stored_tables(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     row = con.execute("SELECT stored FROM pq_prepared").fetchall()
     return bool(row and row[0][0])
+
+
+def reused_from(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The cut-off's month when the engine tables on `con` were completed from the stored
+    ones for an earlier cut-off (`_compute` with reuse), unfiltered: the pump-days of the
+    months before it are then the stored rows themselves (sql/reuse.sql), so figures
+    stored beside them for those months can be read instead of computed. Else None."""
+    if not table_exists(con, "pq_prepared", temporary=True):
+        return None
+    row = con.execute("SELECT reused_from FROM pq_prepared").fetchall()
+    value = row[0][0] if row else None
+    return value if isinstance(value, dt.date) else None
 
 
 def temp_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -1,15 +1,17 @@
 -- pq_fill_base: one row per fill with its next fill, recorded due date, volume,
 -- alarm volume and stability cap (config tables cfg_caps, cfg_model_alarm, cfg_zico_vials).
 -- Caps and model alarms are worked out once per distinct drug / pump model.
--- {open_fills_only} is empty, or (stored figures reused for an earlier cut-off) keeps
--- only the fills not followed by another fill by the cut-off: the last fill of each
--- episode, whose lead() over the kept fills is then correctly empty (engine.py).
+-- {fill_visits} is pq_visits, or (stored figures reused for an earlier cut-off)
+-- pq_fill_visits, the visits of the fill groups computed again (reuse_fill_visits.sql);
+-- {open_fills_only} is then not empty and keeps only the fills of pq_reopen: at most the
+-- last fill of each episode by the cut-off, whose lead() over the kept fills is then
+-- correctly empty (engine/tables.py).
 CREATE OR REPLACE TEMP TABLE pq_fill_base AS
 WITH undiluted_strengths AS (
     -- ziconotide alone at a supplied vial strength (within $zico_vial_tol mg/mL) is
     -- undiluted; any other concentration, an unknown one or a mixture is diluted
     SELECT DISTINCT z.concentration
-    FROM (SELECT DISTINCT concentration_if AS concentration FROM pq_visits
+    FROM (SELECT DISTINCT concentration_if AS concentration FROM {fill_visits}
           WHERE is_fill AND drug_if = 'ziconotide' AND concentration_if IS NOT NULL) z
     JOIN cfg_zico_vials v ON abs(z.concentration - v.mg_ml) <= $zico_vial_tol
 ),
@@ -25,12 +27,12 @@ fills AS (
                     AND concentration_if IN (SELECT concentration FROM undiluted_strengths), FALSE)
                AS undiluted,
            lead(visit_date) OVER (PARTITION BY episode_id ORDER BY seq) AS next_fill_date
-    FROM pq_visits
+    FROM {fill_visits}
     WHERE is_fill {open_fills_only}
 ),
 recorded AS (
     SELECT episode_id, fill_grp, arg_max(next_refill_due, seq) AS recorded_due
-    FROM pq_visits
+    FROM {fill_visits}
     WHERE in_ep AND next_refill_due IS NOT NULL
     GROUP BY episode_id, fill_grp
 ),
@@ -40,7 +42,7 @@ drug_kinds AS (
            coalesce(drug_if = 'ziconotide'
                     AND concentration_if IN (SELECT concentration FROM undiluted_strengths), FALSE)
                AS undiluted
-    FROM pq_visits WHERE is_fill
+    FROM {fill_visits} WHERE is_fill
 ),
 parts AS (
     SELECT drug, new_pump, undiluted, trim(p.part) AS part
@@ -58,7 +60,7 @@ caps AS (
 ),
 model_alarm AS (
     SELECT d.pump_model, arg_max(m.alarm_ml, length(m.pattern)) AS model_alarm_ml
-    FROM (SELECT DISTINCT pump_model_if AS pump_model FROM pq_visits WHERE is_fill AND pump_model_if IS NOT NULL) d
+    FROM (SELECT DISTINCT pump_model_if AS pump_model FROM {fill_visits} WHERE is_fill AND pump_model_if IS NOT NULL) d
     JOIN cfg_model_alarm m ON contains(lower(d.pump_model), m.pattern)
     GROUP BY d.pump_model
 )

@@ -2,16 +2,18 @@
 -- configuration: the rows a later visit cannot change are reused, the rest was computed
 -- for the cut-off (engine.py, `_compute`). Views, so nothing large is copied.
 
--- A fill followed by another fill by the cut-off is final: its due and empty dates and
--- status depend only on visits up to that next fill. Only the episode's end is as known
--- on the cut-off.
+-- A fill dated by the cut-off and not in pq_reopen (reuse_open_fills.sql) is final:
+-- followed by another fill by the cut-off, its due and empty dates and status depend
+-- only on visits up to that next fill; the last fill of an episode ended by the cut-off
+-- is taken at that end. Only the episode's end is as known on the cut-off.
 CREATE OR REPLACE TEMP VIEW pq_refills AS
 SELECT * FROM pq_refills_open
 UNION ALL BY NAME
 SELECT * REPLACE (CASE WHEN episode_end <= (SELECT as_of FROM pq_cutoff) THEN episode_end END
                   AS episode_end)
 FROM main.engine_cache_pq_refills
-WHERE next_fill_date <= (SELECT as_of FROM pq_cutoff);
+WHERE next_fill_date <= (SELECT as_of FROM pq_cutoff)
+   OR (next_fill_date IS NULL AND episode_end <= (SELECT as_of FROM pq_cutoff));
 
 -- Pump-days of the months before the cut-off's month: segments clipped at a month end
 -- before the cut-off do not depend on later visits.
