@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 from _figcache import draw_shared, shared
 
@@ -210,9 +211,10 @@ def figure_table(
 
 def _table_view(
     fig: FigureTable, links: dict[str, str] | None
-) -> tuple[pd.DataFrame, dict[str, Any], str]:
+) -> tuple[pa.Table, dict[str, Any], str]:
     """The frame as shown (numbers as numbers where no mark or blank is in the column,
-    else as text), its column settings and its notes."""
+    else as text; as an Arrow table, which is what the browser is sent), its column
+    settings and its notes."""
     shown = fig.frame[[c.key for c in fig.columns]].copy()
     config: dict[str, Any] = {}
     for c in fig.columns:
@@ -234,7 +236,7 @@ def _table_view(
         else:
             shown[c.key] = col.map(lambda v, k=c.kind: _text(v, k))
             config[c.key] = st.column_config.TextColumn(c.label, help=c.help or None)
-    return shown, config, fig.notes()
+    return pa.Table.from_pandas(shown, preserve_index=False), config, fig.notes()
 
 
 def _text(value: Any, kind: str) -> str:

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import streamlit as st
 from _data import load, require_data, run_page
 from _draw import figure_table, md, not_shared_now
+from _figcache import shared
 from _state import current_scope
 
 from analytics.export import csv_bytes
@@ -64,7 +65,7 @@ def body() -> None:
     )
     st.download_button(
         "Download as CSV",
-        csv_bytes(data.items.frame),
+        shared(csv_bytes, data.items.frame),
         file_name=f"pumpqi-worklist-{data.today:%Y-%m-%d}.csv",
         mime="text/csv",
         help="For the clinic's own machine: `pumpqi deidentify --relink` adds the clinic's "
