@@ -13,7 +13,7 @@ WITH undiluted_strengths AS (
           WHERE is_fill AND drug_if = 'ziconotide' AND concentration_if IS NOT NULL) z
     JOIN cfg_zico_vials v ON abs(z.concentration - v.mg_ml) <= $zico_vial_tol
 ),
-kept_fills AS (
+fills AS (
     -- only the columns the later stages read (this table is held in memory)
     SELECT vkey AS fkey, patient_id, episode_id, visit_id AS fill_visit_id, visit_date AS fill_date,
            visit_type AS fill_type, fill_grp, site,
@@ -23,19 +23,19 @@ kept_fills AS (
            expected_residual_ml, actual_residual_ml,
            coalesce(drug_if = 'ziconotide'
                     AND concentration_if IN (SELECT concentration FROM undiluted_strengths), FALSE)
-               AS undiluted
+               AS undiluted,
+           n.next_fill_date
     FROM pq_visits
-    WHERE is_fill {open_fills_only}
-),
-fills AS (
     -- the next fill of the episode: every fill-like visit of a patient raises fill_grp by
-    -- one, and every visit between two fills of one episode is in it, so the next fill
-    -- is the episode's fill of fill_grp + 1 (a hash join, not a sort: the same rows as
-    -- lead(visit_date) OVER (PARTITION BY episode_id ORDER BY seq) over the kept fills)
-    SELECT f.*, n.fill_date AS next_fill_date
-    FROM kept_fills f
-    LEFT JOIN (SELECT episode_id, fill_grp, fill_date FROM kept_fills) n
-           ON n.episode_id = f.episode_id AND n.fill_grp = f.fill_grp + 1
+    -- one and every visit between two fills of an episode is in it, so the next fill is
+    -- the episode's fill of fill_grp + 1. A hash join of two narrow inputs, not a sort
+    -- of the fills: the same rows as lead(visit_date) OVER (PARTITION BY episode_id
+    -- ORDER BY seq) over the kept fills
+    LEFT JOIN (SELECT a.vkey AS nkey, b.visit_date AS next_fill_date
+               FROM (SELECT vkey, episode_id, fill_grp FROM pq_visits WHERE is_fill {open_fills_only}) a
+               JOIN (SELECT episode_id, fill_grp, visit_date FROM pq_visits WHERE is_fill {open_fills_only}) b
+                 ON b.episode_id = a.episode_id AND b.fill_grp = a.fill_grp + 1) n ON n.nkey = vkey
+    WHERE is_fill {open_fills_only}
 ),
 recorded AS (
     SELECT episode_id, fill_grp, arg_max(next_refill_due, seq) AS recorded_due
