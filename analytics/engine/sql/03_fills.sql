@@ -4,7 +4,7 @@
 -- {fill_visits} is pq_visits, or (stored figures reused for an earlier cut-off)
 -- pq_fill_visits, the visits of the fill groups computed again (reuse_fill_visits.sql);
 -- {open_fills_only} is then not empty and keeps only the fills of pq_reopen: at most the
--- last fill of each episode by the cut-off, whose lead() over the kept fills is then
+-- last fill of each episode by the cut-off, whose next fill among the kept fills is then
 -- correctly empty (engine/tables.py).
 CREATE OR REPLACE TEMP TABLE pq_fill_base AS
 WITH undiluted_strengths AS (
@@ -26,8 +26,17 @@ fills AS (
            coalesce(drug_if = 'ziconotide'
                     AND concentration_if IN (SELECT concentration FROM undiluted_strengths), FALSE)
                AS undiluted,
-           lead(visit_date) OVER (PARTITION BY episode_id ORDER BY seq) AS next_fill_date
+           n.next_fill_date
     FROM {fill_visits}
+    -- the next fill of the episode: every fill-like visit of a patient raises fill_grp by
+    -- one and every visit between two fills of an episode is in it, so the next fill is
+    -- the episode's fill of fill_grp + 1. A hash join of two narrow inputs, not a sort
+    -- of the fills: the same rows as lead(visit_date) OVER (PARTITION BY episode_id
+    -- ORDER BY seq) over the kept fills
+    LEFT JOIN (SELECT a.vkey AS nkey, b.visit_date AS next_fill_date
+               FROM (SELECT vkey, episode_id, fill_grp FROM {fill_visits} WHERE is_fill {open_fills_only}) a
+               JOIN (SELECT episode_id, fill_grp, visit_date FROM {fill_visits} WHERE is_fill {open_fills_only}) b
+                 ON b.episode_id = a.episode_id AND b.fill_grp = a.fill_grp + 1) n ON n.nkey = vkey
     WHERE is_fill {open_fills_only}
 ),
 recorded AS (

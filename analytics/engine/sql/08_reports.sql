@@ -11,17 +11,23 @@
 -- of the patients whose figures are computed again: engine/incremental.py); {visit_ids}:
 -- the visits table (or the visits whose ids those reports name).
 CREATE OR REPLACE TEMP TABLE pq_reports AS
-WITH day_values AS (
-    -- the values in force after the last visit of each day (no grouping needed)
+WITH reported AS (
+    SELECT DISTINCT patient_id FROM {complications} WHERE report_date <= $as_of
+),
+day_values AS (
+    -- the values in force after the last visit of each day (no grouping needed), of the
+    -- patients with a report only (the as-of joins below match within a patient: the
+    -- others' visits would only be sorted)
     SELECT patient_id, visit_date, site, drug_if AS drug, pump_model_if AS pump_model,
            indication_if AS indication, clinician_if AS clinician
     FROM pq_visits
-    WHERE last_of_day
+    WHERE last_of_day AND patient_id IN (SELECT patient_id FROM reported)
 ),
 surgeries AS (
     SELECT patient_id, visit_date AS surgery_date, arg_max(visit_type, seq) AS surgery_type
     FROM pq_visits
     WHERE in_ep AND visit_type IN ('implant', 'replacement', 'revision')
+      AND patient_id IN (SELECT patient_id FROM reported)
     GROUP BY patient_id, visit_date
 ),
 chained AS (
