@@ -18,9 +18,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.engine.worklist import worklist_counts
-from analytics.figures.disclosure import Rules, suppress_table
 from analytics.figures.memo import memo
-from analytics.figures.model import Column, FigureTable, is_hidden
+from analytics.figures.model import Column, FigureTable
 from analytics.figures.scope import Cutoff, Scope
 from analytics.vocabulary import WORKLIST_STATUSES
 
@@ -32,22 +31,17 @@ NOT_SHARED = (
     "figures could be subtracted: they are for the QI committee and the clinic team, not "
     "in a shared view."
 )
-NOW_RULES = Rules(
-    counts=(*STATUS_IDS, "total"),
-    row_totals={"total": STATUS_IDS},
-    column_total=("site", ALL_SITES, ()),
-)
 
 
 @dataclass(frozen=True)
 class Headline:
-    """The safety headline: counts as shown (a mark when hidden) and its sentence."""
+    """The safety headline: its counts and its sentence (for the committee only)."""
 
     today: dt.date
     data_end: dt.date
-    ran_dry: object
-    alarm_passed: object
-    check: object
+    ran_dry: int
+    alarm_passed: int
+    check: int
     sentence: str
 
     @property
@@ -57,7 +51,8 @@ class Headline:
 
 def now_table(cut: Cutoff, scope: Scope, within: int | None = None) -> FigureTable:
     """Open therapies needing a refill on the cut-off's today, by site and status, with
-    the totals (all sites; every status)."""
+    the totals (all sites; every status). Not in a shared view (`NOT_SHARED`)."""
+    assert not scope.shared, "the patients now are not in a shared view"
 
     def compute() -> pd.DataFrame:
         long = worklist_counts(cut.ready(), cut.today, within, cut.config, scope.selection)
@@ -70,8 +65,6 @@ def now_table(cut: Cutoff, scope: Scope, within: int | None = None) -> FigureTab
         return frame.astype(dict.fromkeys((*STATUS_IDS, "total"), "int64"))
 
     frame = memo(cut, ("now", cut.today, within, scope.selection), compute)
-    if scope.sharing is not None:
-        frame = suppress_table(frame, NOW_RULES, scope.sharing)
     columns = (
         Column("site", "Site"),
         *(Column(s.id, s.label.capitalize(), "count", s.meaning) for s in WORKLIST_STATUSES),
@@ -92,7 +85,7 @@ def headline(cut: Cutoff, scope: Scope) -> Headline | None:
     if scope.shared:
         return None
     total = now_table(cut, scope).frame.iloc[-1]
-    dry, alarm, check = total["missed"], total["overdue"], total["check"]
+    dry, alarm, check = int(total["missed"]), int(total["overdue"]), int(total["check"])
     age = max(0, (cut.today - cut.data_end).days)
     when = f"on {cut.today:%d %b %Y}"
     parts = [
@@ -117,9 +110,6 @@ def headline(cut: Cutoff, scope: Scope) -> Headline | None:
 WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
-def _count(value: object, noun: str) -> str:
-    if is_hidden(value):
-        return f"{value} {noun}s"
-    n = int(value)  # type: ignore[call-overload]
+def _count(n: int, noun: str) -> str:
     number = WORDS[n] if n < len(WORDS) else f"{n:,}"
     return f"{number} {noun if n == 1 else noun + 's'}"
