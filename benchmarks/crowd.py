@@ -29,12 +29,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from analytics.cli.dashboard import streamlit_command
+from analytics.cli.dashboard import streamlit_command, wait_until_healthy
 
 HERE = Path(__file__).resolve().parent
 APP = HERE.parent / "dashboards" / "app.py"
@@ -57,17 +56,8 @@ def server(db: Path, wait_s: float = 120) -> Iterator[tuple[int, int]]:
     cmd = streamlit_command(APP, "127.0.0.1", port)  # as `pumpqi dashboard` serves it
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                url = f"http://127.0.0.1:{port}/_stcore/health"
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the dashboard did not start") from None
-                time.sleep(0.3)
+        if not wait_until_healthy(f"http://127.0.0.1:{port}", proc, wait_s):
+            raise SystemExit("the dashboard did not start")
         yield port, proc.pid
     finally:
         proc.terminate()

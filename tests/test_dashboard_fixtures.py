@@ -10,15 +10,13 @@ import datetime as dt
 import os
 import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from analytics.cli.dashboard import streamlit_command
+from analytics.cli.dashboard import streamlit_command, wait_until_healthy
 from analytics.ingest.load import ingest_files
 from analytics.spc import add_annotation
 from analytics.store import writer
@@ -74,18 +72,10 @@ def running_dashboard(
     cmd = [*streamlit_command(APP, "127.0.0.1", port), *extra_args]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                url = f"http://127.0.0.1:{port}/_stcore/health"
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"the dashboard did not start:\n{out[-2000:]}")
-                time.sleep(0.3)
+        if not wait_until_healthy(f"http://127.0.0.1:{port}", proc, wait_s):
+            proc.terminate()  # a server still starting: its output ends, and is read whole
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            pytest.fail(f"the dashboard did not start:\n{out[-2000:]}")
         yield port
     finally:
         proc.terminate()

@@ -124,16 +124,27 @@ def serve(
         return 0
 
 
-def _open_when_ready(url: str, timeout: float = 60.0) -> None:
+def wait_until_healthy(
+    url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60.0
+) -> bool:
+    """Poll the server at `url` until its health check answers ok (True); False when
+    `proc` (the server) ended or `timeout` seconds passed first."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310
                 if r.read().strip() == b"ok":
-                    webbrowser.open(url)
-                    return
+                    return True
         except OSError:
-            time.sleep(0.5)
+            pass
+        if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
+            return False
+        time.sleep(0.3)
+
+
+def _open_when_ready(url: str, timeout: float = 60.0) -> None:
+    if wait_until_healthy(url, timeout=timeout):
+        webbrowser.open(url)
 
 
 @click.command()
