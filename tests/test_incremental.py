@@ -209,8 +209,24 @@ def test_append_equals_full_recomputation_on_generated_data(
         ]
     )
     first_c = pd.concat([first_c, chain_start])
+    # reports naming a visit: an old refill of a patient the append does not touch (a
+    # visit none of the steps reads: found by its id), and a visit that does not exist
+    quiet = v[~v.patient_id.isin([*later_v.patient_id, *late_v.patient_id, surgical_patient])]
+    old_visit = quiet[quiet.visit_type == "refill"].sort_values("visit_id").iloc[1]
+    named = pd.DataFrame(
+        [
+            {
+                "report_id": f"X-N{i}",
+                "patient_id": "P-NEW-1",
+                "report_date": cut + 22 * pd.Timedelta(days=1),
+                "complication": "catheter_kink",
+                "visit_id": visit_id,
+            }
+            for i, visit_id in enumerate([old_visit.visit_id, "NO-SUCH-VISIT"])
+        ]
+    )
     later_v = pd.concat([later_v, late_v, extra_v])
-    later_c = pd.concat([later_c, late_c, extra_c])
+    later_c = pd.concat([later_c, late_c, extra_c, named])
     files = {}
     for name, frame, contract in (
         ("v1", first_v, VISITS),
@@ -252,6 +268,10 @@ def test_append_equals_full_recomputation_on_generated_data(
             ).fetchall()[0][0]
             == 1
         )
+        assert con.execute(
+            "SELECT report_id, unknown_visit FROM engine_cache_pq_reports "
+            "WHERE report_id IN ('X-N0', 'X-N1') ORDER BY report_id"
+        ).fetchall() == [("X-N0", False), ("X-N1", True)]
         assert con.execute(
             "SELECT deep_90d_report_id FROM engine_cache_pq_procedures "
             "WHERE procedure_visit_id = 'X-REVISION'"

@@ -119,6 +119,41 @@ def exposure(con: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:
     )
 
 
+_NAMED_FOUND_SQL = """
+CREATE OR REPLACE TEMP TABLE inc_named_found AS
+SELECT DISTINCT r.visit_id
+FROM inc_reports r
+WHERE r.visit_id IS NOT NULL AND (
+    EXISTS (SELECT 1 FROM main.engine_cache_pq_reports s
+            WHERE s.report_id = r.report_id AND s.visit_id = r.visit_id AND NOT s.unknown_visit)
+    OR EXISTS (SELECT 1 FROM inc_visits v WHERE v.visit_id = r.visit_id))
+"""
+"""The visits the reports computed again name that are known to exist without reading
+every visit: named by the same report when it was stored (rows are never changed or
+removed), or among the visits read (every new visit is)."""
+
+_NAMED_REST_SQL = """
+INSERT INTO inc_named_found
+SELECT visit_id FROM main.visits
+WHERE visit_id IN (SELECT visit_id FROM inc_reports WHERE visit_id IS NOT NULL
+                   EXCEPT SELECT visit_id FROM inc_named_found)
+"""
+"""The other named visits, looked up among all visits (usually none are left)."""
+
+
+def _named_visits(con: duckdb.DuckDBPyConnection) -> str:
+    """inc_named_found: the visits that exist among those inc_reports name (08_reports's
+    {visit_ids}: a report naming another visit names an unknown visit)."""
+    con.execute(_NAMED_FOUND_SQL)
+    rest = con.execute(
+        "SELECT count(*) FROM (SELECT visit_id FROM inc_reports WHERE visit_id IS NOT NULL "
+        "EXCEPT SELECT visit_id FROM inc_named_found)"
+    ).fetchall()[0][0]
+    if rest:
+        con.execute(_NAMED_REST_SQL)
+    return "inc_named_found"
+
+
 def reports(con: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:
     """Reports from inc_report_from's date: read with the visits from the last one
     before it (the values in force then) and every surgery (the latest before a report),
@@ -133,12 +168,7 @@ def reports(con: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:
         "CREATE OR REPLACE TEMP TABLE inc_reports AS "
         "SELECT c.* FROM main.complications c JOIN inc_report_from x USING (patient_id)"
     )
-    # the visits those reports name (found by their ids: a hash of few ids)
-    named = (
-        "(SELECT visit_id FROM main.visits "
-        "WHERE visit_id IN (SELECT visit_id FROM inc_reports WHERE visit_id IS NOT NULL))"
-    )
-    run(con, "08_reports", values, complications="inc_reports", visit_ids=named)
+    run(con, "08_reports", values, complications="inc_reports", visit_ids=_named_visits(con))
     replace(
         con,
         "pq_reports",

@@ -51,7 +51,9 @@ SELECT pid, min(m) AS m FROM (
 ) GROUP BY pid;
 
 -- reports computed again: from the first changed date of visits or reports, and a
--- report naming a visit that has just arrived (it was an unknown visit)
+-- report naming a visit that has just arrived (it was an unknown visit); only of the
+-- patients with a report on or after that date (a report is read with the visits and
+-- reports up to its own date: those before it do not change)
 CREATE OR REPLACE TEMP TABLE inc_report_from AS
 SELECT x.patient_id, p.pid, min(x.r) AS r FROM (
     SELECT patient_id, d AS r FROM inc_touched
@@ -61,12 +63,22 @@ SELECT x.patient_id, p.pid, min(x.r) AS r FROM (
     SELECT patient_id, report_date FROM main.complications
     WHERE visit_id IN (SELECT visit_id FROM main.visits WHERE ingest_id = $ingest)
 ) x LEFT JOIN main.engine_patients p USING (patient_id)
-GROUP BY x.patient_id, p.pid;
+GROUP BY x.patient_id, p.pid
+HAVING EXISTS (SELECT 1 FROM main.complications c
+               WHERE c.patient_id = x.patient_id AND c.report_date >= min(x.r));
 
--- procedures computed again (all of the patient's): those patients, and those with an
--- outcome window still open at the old data's end
+-- procedures computed again (all of the patient's): those whose reports are, those
+-- with new visits and a surgery on or after the first changed date (the surgery, or
+-- whether it is in an episode, may change; rows are never changed, so its type is
+-- known), and those with an outcome window still open at the old data's end
 CREATE OR REPLACE TEMP TABLE inc_procedure_patients AS
 SELECT patient_id, pid FROM inc_report_from
+UNION
+SELECT t.patient_id, t.pid
+FROM inc_touched t
+WHERE EXISTS (SELECT 1 FROM main.visits v
+              WHERE v.patient_id = t.patient_id AND v.visit_date >= t.d
+                AND v.visit_type IN ('implant', 'replacement', 'revision'))
 UNION
 SELECT r.patient_id, p.pid
 FROM (SELECT DISTINCT patient_id FROM main.engine_cache_pq_procedures
