@@ -215,23 +215,25 @@ def _read_visits(con: duckdb.DuckDBPyConnection) -> None:
     """inc_read: every stored visit a step reads, read from the visit order once, before
     it changes (with its rowid): of each patient computed again (inc_dirty), the visits
     from the earliest date a step starts from (or the last one before it: its next visit
-    is on or after that date), the first visit, every surgery, pump start or episode end,
-    and the last dose and the last recorded pump implant date in an episode before the
+    is on or after that date); of those whose pump periods, reports or procedures are
+    computed again, the first visit, every surgery, pump start or episode end; and the
+    last dose and the last recorded pump implant date in an episode before the
     first changed date. The visits a touched patient's new visits replace (from the
     first changed date, and the last one before it) are among them."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE inc_dirty AS
         SELECT pid, min(d) AS from_date, max(dose) AS last_dose_vkey,
-               max(implant) AS last_implant_vkey
+               max(implant) AS last_implant_vkey, bool_or(special) AS special
         FROM (
-            SELECT pid, d, NULL::BIGINT AS dose, NULL::BIGINT AS implant FROM inc_touched
-            UNION ALL SELECT pid, f, NULL, NULL FROM inc_fill_from
-            UNION ALL SELECT pid, m, NULL, NULL FROM inc_exposure_from
-            UNION ALL SELECT pid, r, NULL, NULL FROM inc_report_from WHERE pid IS NOT NULL
-            UNION ALL SELECT pid, DATE '9999-12-31', NULL, NULL FROM inc_procedure_patients
+            SELECT pid, d, NULL::BIGINT AS dose, NULL::BIGINT AS implant, TRUE AS special
+                FROM inc_touched
+            UNION ALL SELECT pid, f, NULL, NULL, FALSE FROM inc_fill_from
+            UNION ALL SELECT pid, m, NULL, NULL, FALSE FROM inc_exposure_from
+            UNION ALL SELECT pid, r, NULL, NULL, TRUE FROM inc_report_from WHERE pid IS NOT NULL
+            UNION ALL SELECT pid, DATE '9999-12-31', NULL, NULL, TRUE FROM inc_procedure_patients
                 WHERE pid IS NOT NULL
-            UNION ALL SELECT pid, DATE '9999-12-31', last_dose_vkey, last_implant_vkey
+            UNION ALL SELECT pid, DATE '9999-12-31', last_dose_vkey, last_implant_vkey, TRUE
                 FROM inc_seed_keys
         ) GROUP BY pid
         """
@@ -241,8 +243,8 @@ def _read_visits(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE inc_read AS
         SELECT e.rowid AS inc_rowid, e.* FROM main.{VISIT_ORDER_TABLE} e JOIN inc_dirty x USING (pid)
         WHERE coalesce(e.next_visit_date, DATE '9999-12-31') >= x.from_date
-           OR e.seq = 1
-           OR (e.in_ep AND (e.is_open OR e.is_close OR e.visit_type IN {steps.SURGERY_TYPES}))
+           OR (x.special AND (e.seq = 1 OR (e.in_ep AND (e.is_open OR e.is_close
+                                                         OR e.visit_type IN {steps.SURGERY_TYPES}))))
            OR e.vkey = x.last_dose_vkey OR e.vkey = x.last_implant_vkey
         """
     )
