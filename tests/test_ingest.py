@@ -458,3 +458,37 @@ def test_old_schema_gets_clear_message(tmp_path: Path) -> None:
         str(write_csv(tmp_path / "v.csv", VISIT_HEADER, good_visit_rows())),
     )
     assert code == 2 and "older pumpqi" in err
+
+
+def test_clean_file_quarantine_frame_is_the_query_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no row set aside the empty quarantine frame is made without the query: it
+    has the columns and types the query gives, and the ingest loads and logs the same."""
+    import analytics.ingest.quarantine as quarantine
+
+    path = write_csv(tmp_path / "v.csv", VISIT_HEADER, good_visit_rows())
+    frames: dict[str, pd.DataFrame] = {}
+    original = quarantine.quarantine_frame
+
+    def keep(label: str) -> object:
+        def spy(*args: object, **kwargs: object) -> pd.DataFrame:
+            frame = original(*args, **kwargs)  # type: ignore[arg-type]
+            frames[label] = frame
+            return frame
+
+        return spy
+
+    dbs = {}
+    for label in ("fast", "query"):
+        if label == "query":  # as if a row were set aside: the query runs
+            monkeypatch.setattr(quarantine, "_set_aside", lambda con, table: 1)
+        monkeypatch.setattr(ingest_mod, "quarantine_frame", keep(label))
+        dbs[label] = tmp_path / f"{label}.duckdb"
+        (res,) = ingest_files(dbs[label], path)
+        assert res.rows_quarantined == 0 and res.rows_loaded == len(good_visit_rows())
+    assert frames["fast"].empty and frames["query"].empty
+    pd.testing.assert_frame_equal(frames["fast"], frames["query"])
+    for db in dbs.values():
+        with reader(db) as con:
+            assert con.execute("SELECT count(*) FROM quarantine").fetchall() == [(0,)]
