@@ -98,6 +98,14 @@ def test_a_large_frame_is_written_fast_in_chunks() -> None:
         assert csv_bytes(df, **PLAIN.copy()) == pandas_csv_text(df, **PLAIN).encode("utf-8")
 
 
+def test_a_slice_of_a_frame_is_written_from_its_own_rows() -> None:
+    df = hand_frame()
+    df["again"] = df["patient_id"].iloc[::-1].to_numpy()
+    for rows in (slice(1, None), slice(1, 3), slice(2, 4), slice(0, 1)):  # arrays at an offset
+        part = df.iloc[rows]
+        assert fast_csv_text(part, RENDER, min_rows=0) == pandas_csv_text(part, **RENDER)
+
+
 # --- what the fast path leaves to pandas -----------------------------------------------
 
 
@@ -220,7 +228,7 @@ def columns(draw: st.DrawFn, rows: int) -> pd.Series:
     def cells(cell: st.SearchStrategy[Any]) -> list[Any]:
         return draw(st.lists(cell, min_size=rows, max_size=rows))
 
-    if kind in ("str", "string"):
+    if kind in ("str", "string", "string[python]"):
         return pd.Series(cells(st.one_of(texts, st.none())), dtype=kind)
     if kind == "object text":
         return pd.Series(cells(st.one_of(texts, missing)), dtype=object)
@@ -256,7 +264,8 @@ def frames(draw: st.DrawFn) -> pd.DataFrame:
     rows = draw(st.integers(0, 20))
     width = draw(st.integers(1, 6))
     names = draw(st.lists(texts, min_size=width, max_size=width, unique=True))
-    return pd.DataFrame({name: draw(columns(rows)) for name in names})
+    df = pd.DataFrame({name: draw(columns(rows)) for name in names})
+    return df.iloc[draw(st.integers(0, 2)) :]  # sometimes a slice: arrays at an offset
 
 
 @SETTINGS
