@@ -116,9 +116,11 @@ def _mask(arr: pa.Array) -> np.ndarray:
 
 def _in_year_range(arr: pa.Array) -> bool:
     """Whether all dates have four-digit years (both writers then agree on the digits)."""
-    years = pc.min_max(pc.year(arr))
-    low, high = years["min"].as_py(), years["max"].as_py()
-    return low is None or (low >= 1000 and high <= 9999)
+    extremes = pc.min_max(arr)
+    if not extremes["min"].is_valid:
+        return True
+    low, high = (pc.year(extremes[end]).as_py() for end in ("min", "max"))
+    return low >= 1000 and high <= 9999
 
 
 def _datetime_text(series: pd.Series, date_format: str | None) -> pa.Array:
