@@ -16,6 +16,7 @@ they agree by construction, and numpy formats the rest.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 import re
@@ -137,18 +138,18 @@ def _object_text(series: pd.Series) -> tuple[pa.Array, bool]:
     """An object column of text (or of python dates) and missing values.
 
     Returns the cells as text and whether they are text cells (to be neutralised); python
-    dates are written as `str(date)`, their ISO form."""
-    try:
+    dates are written as `str(date)`, their ISO form. pandas says what the cells are
+    first: pyarrow would read a number among dates as a day count."""
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind == "empty":
+        return pa.nulls(len(series), _TEXT), False
+    if kind == "string":
+        return pc.cast(_arrow(series), _TEXT), True
+    if kind == "date" and not any(isinstance(v, dt.datetime) for v in series):
         arr = _arrow(series)
-    except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
-        raise Unsupported("an object column pyarrow cannot read") from exc
-    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-        return pc.cast(arr, _TEXT), True
-    if pa.types.is_null(arr.type):
-        return pa.nulls(len(arr), _TEXT), False
-    if pa.types.is_date32(arr.type) and _in_year_range(arr):
-        return pc.cast(arr, _TEXT), False
-    raise Unsupported(f"an object column of {arr.type}")
+        if pa.types.is_date32(arr.type) and _in_year_range(arr):
+            return pc.cast(arr, _TEXT), False
+    raise Unsupported(f"an object column of {kind} values")
 
 
 def _cell_text(series: pd.Series, date_format: str | None) -> tuple[pa.Array, bool]:

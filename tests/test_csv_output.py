@@ -119,6 +119,12 @@ UNSUPPORTED: dict[str, Callable[[], pd.DataFrame]] = {
     "datetimes in object": lambda: pd.DataFrame(
         {"o": pd.Series([dt.datetime(2026, 1, 1, 5), dt.date(2026, 1, 2)], dtype=object)}
     ),
+    "a number among dates": lambda: pd.DataFrame(
+        {"o": pd.Series([dt.date(2000, 1, 1), 0], dtype=object)}  # pyarrow: day 0
+    ),
+    "dates then a datetime": lambda: pd.DataFrame(
+        {"o": pd.Series([dt.date(2000, 1, 1), dt.datetime(2000, 1, 2)], dtype=object)}
+    ),
     "year 999": lambda: pd.DataFrame(
         {"d": np.array(["0999-01-01", "2026-01-01"], dtype="datetime64[s]")}
     ),
