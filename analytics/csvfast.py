@@ -33,8 +33,9 @@ from analytics.export import _PLAIN_NUMBER, _TRIGGER_RX, QUOTE, TRIGGERS, pandas
 ISO_DATE = "%Y-%m-%d"
 MIN_ROWS = 2_000
 """Smaller frames go through pandas: the fast path's fixed cost is not worth it."""
-CHUNK_ROWS = 200_000
-"""Rows joined into text at a time (bounds the memory of the joined rows)."""
+CHUNK_ROWS = 50_000
+"""Rows formatted at a time: the memory of one chunk's cells is reused by the next (a
+fresh process pays for every new page it touches)."""
 _TEXT = pa.large_string()
 _NO_BYTES = np.zeros(0, dtype=np.uint8)
 _TRIGGER = re.compile(_TRIGGER_RX)
@@ -263,29 +264,37 @@ def column_fields(series: pd.Series, date_format: str | None, alone: bool = Fals
     return _quoted(pc.fill_null(text, _lit("")), alone)
 
 
-def _join_rows(fields: list[pa.Array], start: int, stop: int) -> str:
-    """Rows start..stop as CSV text: fields joined by commas, each row ending in `\\n`."""
-    cols = [f.slice(start, stop - start) for f in fields]
-    cols[-1] = _cat(cols[-1], _lit("\n"))
+def _join_rows(fields: list[pa.Array]) -> str:
+    """Rows as CSV text: the fields joined by commas, each row ending in `\\n`."""
+    cols = [*fields[:-1], _cat(fields[-1], _lit("\n"))]
     rows = pc.binary_join_element_wise(*cols, _lit(",")) if len(cols) > 1 else cols[0]
-    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
-    first, last = offsets[rows.offset], offsets[rows.offset + len(rows)]
-    data = rows.buffers()[2]
-    return str(memoryview(data)[first:last], "utf-8") if data is not None else ""
+    offsets, _ = _layout(rows)
+    data = rows.buffers()[2]  # a pyarrow buffer: decoded where it lies
+    return str(memoryview(data)[offsets[0] : offsets[-1]], "utf-8") if data else ""
+
+
+def _rows_text(df: pd.DataFrame, date_format: str | None, alone: bool) -> str:
+    """The frame's rows as CSV text (raises Unsupported, see column_fields)."""
+    return _join_rows(
+        [column_fields(df.iloc[:, i], date_format, alone) for i in range(df.shape[1])]
+    )
 
 
 def csv_body(df: pd.DataFrame, date_format: str | None = None) -> str | None:
     """The frame's CSV rows (no header), exactly as the pandas path writes them, or None
-    when it holds a column the fast path does not reproduce."""
+    when it holds a column the fast path does not reproduce. CHUNK_ROWS rows at a time,
+    so that the memory of the formatted cells is reused."""
     if len(df) == 0 or df.shape[1] == 0:
         return None
     alone = df.shape[1] == 1
     try:
-        fields = [column_fields(df.iloc[:, i], date_format, alone) for i in range(df.shape[1])]
+        parts = [
+            _rows_text(df.iloc[a : a + CHUNK_ROWS], date_format, alone)
+            for a in range(0, len(df), CHUNK_ROWS)
+        ]
     except Unsupported:
         return None
-    starts = range(0, len(df), CHUNK_ROWS)
-    return "".join(_join_rows(fields, a, min(a + CHUNK_ROWS, len(df))) for a in starts)
+    return "".join(parts)
 
 
 def fast_csv_text(
