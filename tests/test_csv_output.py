@@ -259,9 +259,15 @@ def columns(draw: st.DrawFn, rows: int) -> pd.Series:
         return pd.Series(np.array(values, dtype=f"datetime64[{unit}]"))
     if kind == "category":
         return pd.Series(pd.Categorical(cells(st.one_of(texts, st.none()))))
-    return pd.Series(
-        cells(st.one_of(texts, st.integers(), floats, st.dates(), missing)), dtype=object
-    )
+    return draw(object_columns(rows))
+
+
+@st.composite
+def object_columns(draw: st.DrawFn, rows: int) -> pd.Series:
+    """An object column of one or two kinds of values: e.g. dates and a number."""
+    pools = [texts, st.integers(), floats, st.dates(), st.datetimes(), st.booleans(), missing]
+    mixed = draw(st.lists(st.sampled_from(pools), min_size=1, max_size=2))
+    return pd.Series(draw(st.lists(st.one_of(*mixed), min_size=rows, max_size=rows)), dtype=object)
 
 
 @st.composite
@@ -285,7 +291,15 @@ def test_fast_writer_matches_pandas_byte_for_byte(df: pd.DataFrame) -> None:
         assert render_table(df) == old_render(df)
 
 
-SUPPORTED = ["str", "string", "object text", "int64", "Int64", "float64", "bool", "boolean"]
+@SETTINGS
+@given(st.data())
+def test_object_columns_are_written_as_pandas_writes_them(data: st.DataObject) -> None:
+    rows = data.draw(st.integers(1, 8))
+    df = pd.DataFrame({"o": data.draw(object_columns(rows)), "n": np.arange(rows)})
+    for options in (RENDER, PLAIN):
+        fast = fast_csv_text(df, options, min_rows=0)
+        if fast is not None:
+            assert fast == pandas_csv_text(df, **options)
 
 
 @SETTINGS
