@@ -8,9 +8,10 @@ with pyarrow compute: numbers cast to text, dates formatted, text cells neutrali
 Only column types whose pandas text this reproduces exactly are taken (ints, nullable
 ints and booleans, float64, booleans, naive datetime64 with the ISO date format, text
 and python dates in object columns); for any other column, or any other `to_csv`
-option, `csv_body` returns None and the caller writes the frame with pandas. Floats
-follow numpy's `str` (what pandas writes): pyarrow's shortest digits are used where
-they agree by construction, and numpy formats the rest.
+option, `fast_csv_text` returns None and analytics.export writes the frame with pandas
+(`pandas_csv_text`, the reference; tests/test_csv_output.py compares the two byte for
+byte). Floats follow numpy's `str` (what pandas writes): pyarrow's shortest digits are
+kept where both write fixed notation, and numpy formats the rest.
 """
 
 from __future__ import annotations
