@@ -73,9 +73,22 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def csv_text(df: pd.DataFrame, **to_csv: Any) -> str:
-    """The table as CSV text with neutralised cells (pandas `to_csv` options pass through)."""
+def pandas_csv_text(df: pd.DataFrame, **to_csv: Any) -> str:
+    """The table as CSV text with neutralised cells, written by pandas `to_csv` (options
+    pass through): the reference the fast writer (analytics.csvfast) must match byte for
+    byte, and what it falls back to."""
     return str(neutralise_frame(df).to_csv(index=False, **to_csv))
+
+
+def csv_text(df: pd.DataFrame, **to_csv: Any) -> str:
+    """The table as CSV text with neutralised cells (pandas `to_csv` options pass through).
+
+    Large frames of the common column types are written by analytics.csvfast, whose
+    bytes are those of `pandas_csv_text` (tested property); any other frame by pandas."""
+    from analytics.csvfast import fast_csv_text  # it builds on this module
+
+    fast = fast_csv_text(df, to_csv)
+    return fast if fast is not None else pandas_csv_text(df, **to_csv)
 
 
 def csv_bytes(df: pd.DataFrame, **to_csv: Any) -> bytes:

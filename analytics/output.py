@@ -29,7 +29,7 @@ def render_table(df: pd.DataFrame, fmt: str = "csv") -> str:
     as a formula get a leading quote) or a JSON list of row objects."""
     if fmt == "json":
         return json.dumps(_jsonable(df), indent=1, ensure_ascii=False) + "\n"
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame is left as it is
     for col in out.columns:  # true/false, as R, Excel and JSON readers expect
         if pd.api.types.is_bool_dtype(out[col]):
             out[col] = out[col].map({True: "true", False: "false"})

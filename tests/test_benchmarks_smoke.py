@@ -80,3 +80,10 @@ def test_crowd_benchmark_tiny_scale() -> None:
     out = proc.stdout
     assert "6 page loads" in out and "0 errors" in out, out
     assert "90th percentile" in out and "cores on average" in out, out
+
+
+def test_csv_output_benchmark_small() -> None:
+    """The CSV writer benchmark runs on a small refills-like frame (above the fast path's
+    row threshold) and finds the two writers' bytes identical."""
+    proc = run_script("csv_output.py", "--rows", "5000", "--repeat", "1")
+    assert "(identical)" in proc.stdout and "x faster" in proc.stdout, proc.stdout
