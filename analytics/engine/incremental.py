@@ -13,8 +13,11 @@ as computing everything again (tests/test_incremental.py):
 * the pump-days of those patients from that date's month, and of every open episode
   from the old data's end's month;
 * the complication reports of the patients with new visits or reports from the first
-  changed date, and those naming a visit that has just arrived;
-* the procedures of those patients, and of those whose outcome windows were still open;
+  changed date, and those naming a visit that has just arrived, where the patient has a
+  report on or after that date (a report depends on nothing later than itself);
+* the procedures of the patients whose reports are computed again or who have new
+  visits and a surgery from the first changed date, and of those whose outcome windows
+  were still open;
 * the pump periods of the changed episodes, the dose flags from the first changed date,
   the fills waiting for a refill of the changed patients;
 * the stored metrics counts of the months whose rows changed (engine/stored_metrics.py).
