@@ -367,3 +367,40 @@ def test_ingest_in_parts_equals_full_recomputation(
     tmp = tmp_path_factory.mktemp("parts")
     db = _ingest_parts(tmp, log, reports, bounds, late)
     assert_same_as_full_recomputation(db, tmp)
+
+
+def test_append_after_a_month_end_equals_full_recomputation(
+    tmp_path: Path, modes: list[str]
+) -> None:
+    """The usual monthly extract: the first load ends on a month's last day (a visit on
+    it), the append brings the next month. The open episodes' pump-days of the month
+    that ended are complete and stay as stored; every table equals a full computation."""
+    v, c, _ = _registry(tmp_path)
+    month = (pd.Timestamp(v.visit_date.max()) - pd.Timedelta(days=45)).to_period("M")
+    first_day = month.start_time.normalize()
+    last_day_before = first_day - pd.Timedelta(days=1)
+    first_v, later_v = v[v.visit_date < first_day], v[v.visit_date >= first_day]
+    first_c, later_c = c[c.report_date < first_day], c[c.report_date >= first_day]
+    if not (first_v.visit_date == last_day_before).any():  # a visit on the month's last day
+        row = first_v.sort_values("visit_date").iloc[-1].to_dict()
+        row.update(visit_id="X-MONTH-END", visit_date=last_day_before, visit_type="reprogram")
+        row.update(volume_added_ml=None, next_refill_due=None)
+        first_v = pd.concat([first_v, pd.DataFrame([row])])
+    db = tmp_path / "month.duckdb"
+    for i, (vs, cs) in enumerate(((first_v, first_c), (later_v, later_c))):
+        vpath, cpath = tmp_path / f"mv{i}.csv", tmp_path / f"mc{i}.csv"
+        vs.reindex(columns=list(VISITS.names)).to_csv(vpath, index=False, date_format="%Y-%m-%d")
+        cs.reindex(columns=list(COMPLICATIONS.names)).to_csv(
+            cpath, index=False, date_format="%Y-%m-%d"
+        )
+        for r in load.ingest_files(db, vpath, cpath):
+            assert r.rows_quarantined == 0, r.line()
+        if i == 0:
+            with store.reader(db) as con:
+                open_episodes = con.execute(
+                    "SELECT count(*) FROM engine_cache_pq_episodes WHERE end_date IS NULL"
+                ).fetchall()[0][0]
+                end = con.execute("SELECT max(visit_date) FROM visits").fetchall()[0][0]
+            assert end == last_day_before.date() and open_episodes > 0
+    assert modes == ["full", "incremental"]
+    assert_same_as_full_recomputation(db, tmp_path)

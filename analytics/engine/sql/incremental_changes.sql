@@ -41,12 +41,13 @@ SELECT pid, min(f) AS f FROM (
 ) GROUP BY pid;
 
 -- pump-days computed again: from the month of the first changed date, and for an
--- episode open at the old data's end (its days go on to the new one), from that month
+-- episode open at the old data's end (its days go on to the new one), from the month of
+-- the day after it (a month that ended with the old data's end was counted whole)
 CREATE OR REPLACE TEMP TABLE inc_exposure_from AS
 SELECT pid, min(m) AS m FROM (
     SELECT pid, CAST(date_trunc('month', d) AS DATE) AS m FROM inc_touched
     UNION ALL
-    SELECT episode_id // 1000000, CAST(date_trunc('month', CAST($old_as_of AS DATE)) AS DATE)
+    SELECT episode_id // 1000000, CAST(date_trunc('month', CAST($old_as_of AS DATE) + 1) AS DATE)
     FROM main.engine_cache_pq_episodes WHERE $moved AND end_date IS NULL
 ) GROUP BY pid;
 
