@@ -11,7 +11,8 @@ as computing everything again (tests/test_incremental.py):
 * the fills of those patients from their last fill before that date, and the fills
   still waiting for a refill when the data's end moves (their status depends on it);
 * the pump-days of those patients from that date's month, and of every open episode
-  from the old data's end's month;
+  from the month of the day after the old data's end (a month that ended with it was
+  counted whole);
 * the complication reports of the patients with new visits or reports from the first
   changed date, and those naming a visit that has just arrived, where the patient has a
   report on or after that date (a report depends on nothing later than itself);
