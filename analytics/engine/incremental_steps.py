@@ -133,24 +133,23 @@ every visit: named by the same report when it was stored (rows are never changed
 removed), or among the visits read (every new visit is)."""
 
 _NAMED_REST_SQL = """
-INSERT INTO inc_named_found
-SELECT visit_id FROM main.visits
-WHERE visit_id IN (SELECT visit_id FROM inc_reports WHERE visit_id IS NOT NULL
-                   EXCEPT SELECT visit_id FROM inc_named_found)
+CREATE OR REPLACE TEMP TABLE inc_named_rest AS
+SELECT visit_id FROM inc_reports WHERE visit_id IS NOT NULL
+EXCEPT SELECT visit_id FROM inc_named_found
 """
-"""The other named visits, looked up among all visits (usually none are left)."""
+"""The other named visits: looked up among all visits (usually none are left)."""
 
 
 def _named_visits(con: duckdb.DuckDBPyConnection) -> str:
     """inc_named_found: the visits that exist among those inc_reports name (08_reports's
     {visit_ids}: a report naming another visit names an unknown visit)."""
     con.execute(_NAMED_FOUND_SQL)
-    rest = con.execute(
-        "SELECT count(*) FROM (SELECT visit_id FROM inc_reports WHERE visit_id IS NOT NULL "
-        "EXCEPT SELECT visit_id FROM inc_named_found)"
-    ).fetchall()[0][0]
-    if rest:
-        con.execute(_NAMED_REST_SQL)
+    con.execute(_NAMED_REST_SQL)
+    if con.execute("SELECT count(*) FROM inc_named_rest").fetchall()[0][0]:
+        con.execute(
+            "INSERT INTO inc_named_found SELECT visit_id FROM main.visits "
+            "WHERE visit_id IN (SELECT visit_id FROM inc_named_rest)"
+        )
     return "inc_named_found"
 
 
