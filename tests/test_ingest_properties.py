@@ -111,11 +111,12 @@ def test_rows_in_equal_loaded_plus_present_plus_quarantined(rows, reingest_half)
 @settings(max_examples=200, deadline=None)
 @given(
     value=st.one_of(*(st.from_regex(p, fullmatch=True) for p in VALUE_PATTERNS.values())),
-    pad=st.sampled_from(["", " ", "  "]),
+    pad=st.sampled_from(["", " ", "  ", "\t", " \n"]),
 )
 def test_identifier_shortcut_never_skips_a_match(value: str, pad: str) -> None:
-    """The identifier scan runs its regular expression only on cells of 11 or more
-    characters or with an @: every full match of the value patterns is such a cell."""
+    """The identifier scan runs its regular expression only on cells with an @, or of 11
+    or more bytes with a dash, dot or space: every full match of the value patterns is
+    such a cell."""
     import duckdb
 
     from analytics.ingest.load import _may_match, combined_pattern
@@ -129,3 +130,57 @@ def test_identifier_shortcut_never_skips_a_match(value: str, pad: str) -> None:
         f"SELECT regexp_full_match(site, {lit(combined_pattern(VALUE_PATTERNS))}), {_may_match('site')} FROM t"
     ).fetchall()[0]
     assert not matched or shortcut
+
+
+_CELL_CHARS = st.sampled_from(
+    ["a", "7", "-", ".", " ", "\t", "\u00a0", "\u3000", "\u2009", "é", "\n"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    columns=st.lists(
+        st.lists(st.text(_CELL_CHARS, max_size=6), min_size=1, max_size=8), min_size=1, max_size=4
+    ),
+    offset=st.integers(0, 3),
+)
+def test_spaceless_columns_need_no_trim(columns: list[list[str]], offset: int) -> None:
+    """Staging skips trim() on the columns `spaceless_columns` names: trim() must leave
+    every cell of those columns as it is (for any text, a sliced table included)."""
+    import duckdb
+    import pyarrow as pa
+
+    from analytics.ingest.readers import spaceless_columns
+
+    n = min(len(c) for c in columns)
+    data = pa.table({f"c{i}": pa.array(c[:n], pa.string()) for i, c in enumerate(columns)})
+    data = data.slice(min(offset, n - 1))
+    plain = spaceless_columns(data)
+    con = duckdb.connect()
+    con.register("t", data)
+    for name in plain:
+        (changed,) = con.execute(
+            f"SELECT count(*) FILTER (WHERE trim({name}) <> {name}) FROM t"
+        ).fetchall()[0]
+        assert changed == 0, name
+
+
+def test_spaceless_columns_by_hand() -> None:
+    """Which columns may skip trim(): only those without a space or a non-ASCII byte."""
+    import pyarrow as pa
+
+    from analytics.ingest.readers import LINE, spaceless_columns
+
+    data = pa.table(
+        {
+            "ids": ["p1", "p2"],
+            "padded": ["p1 ", "p2"],
+            "inner_space": ["SynchroMed II", "x"],
+            "nbsp": ["\u00a0x", "y"],
+            "accent": ["é", "e"],  # kept out too: a non-ASCII byte could be a space
+            "tab": ["\tx", "y"],  # trim() keeps tabs
+            "empty": ["", ""],
+            LINE: pa.array([2, 3], pa.int64()),
+        }
+    )
+    assert spaceless_columns(data) == {"ids", "tab", "empty"}

@@ -23,7 +23,7 @@ from analytics.ingest.contract import FILE_COLUMNS, TABLES, Table
 from analytics.ingest.identifiers import VALUE_PATTERNS, ZIP5, sql_full_match_any
 from analytics.ingest.patient_ids import flag_rows
 from analytics.ingest.quarantine import fault_frame, quarantine_frame
-from analytics.ingest.readers import RawTable, read_table_file
+from analytics.ingest.readers import RawTable, read_table_file, spaceless_columns
 from analytics.ingest.systematic import check_systematic
 from analytics.ingest.validation import (
     category_sql,
@@ -117,11 +117,16 @@ def check_identifier_values(
 
 
 def _may_match(name: str) -> str:
-    """A cheap test every cell matching VALUE_PATTERNS passes (an SSN has 11 characters, a
-    phone number 12, an e-mail address an @), so the regular expression runs on few cells.
-    (Record numbers and names in patient_id: analytics.ingest.patient_ids.)"""
+    """A cheap test every cell matching VALUE_PATTERNS passes, so the regular expression
+    runs on few cells: an e-mail address has an @; an SSN (11 characters) and a phone
+    number (12 or more) have 11 or more and a dash, dot or space between their digit
+    groups. (Record numbers and names in patient_id: analytics.ingest.patient_ids.)"""
     # strlen (bytes, read off the string's header) >= length (characters): still a superset
-    return f"(strlen({q(name)}) >= 11 OR contains({q(name)}, '@'))"
+    c = q(name)
+    return (
+        f"(contains({c}, '@') OR (strlen({c}) >= 11"
+        f" AND (contains({c}, '-') OR contains({c}, ' ') OR contains({c}, '.'))))"
+    )
 
 
 def combined_pattern(patterns: dict[str, str]) -> str:
@@ -145,7 +150,7 @@ def stage_table(
     con.register(view, raw.data)  # stays registered for quarantine_frame
     present = set(raw.data.column_names)
     flagged = flag_rows(con, raw, view, f"flagged_ids_{table.name}")  # or refuse the file
-    typed = staging_sql(table, view, present, flagged)
+    typed = staging_sql(table, view, present, flagged, spaceless_columns(raw.data))
     hash_expr = content_hash_sql(table)
     idc = q(table.id_column)
     # the content hash only where an id is missing (coalesce evaluates it for those rows)

@@ -132,6 +132,32 @@ def _check_cell_lengths(label: str, data: pa.Table) -> None:
             )
 
 
+def spaceless_columns(data: pa.Table) -> frozenset[str]:
+    """The text columns of `data` whose bytes hold no space (0x20) and no non-ASCII byte
+    (>= 0x80): no cell of theirs starts or ends with a character DuckDB's trim() removes
+    (the Unicode space separators: the ASCII space, or a character of two or more bytes,
+    all >= 0x80), so their cells need no trim. One vectorised pass over each column's
+    data buffers (which may hold bytes outside the cells too: that can only keep a column
+    out, never let one in)."""
+    out: set[str] = set()
+    for name in data.column_names:
+        col = data.column(name)
+        if name == LINE or not pa.types.is_string(col.type):
+            continue
+        if all(_plain_bytes(chunk) for chunk in col.chunks):
+            out.add(name)
+    return frozenset(out)
+
+
+def _plain_bytes(chunk: pa.Array) -> bool:
+    buffers = chunk.buffers()
+    if len(buffers) < 3 or buffers[2] is None:
+        return True  # no text at all (every cell empty or null)
+    raw = np.frombuffer(buffers[2], dtype=np.uint8)
+    # (trim() leaves the ASCII control characters, tabs and line ends included)
+    return not bool(((raw == 0x20) | (raw >= 0x80)).any())
+
+
 def _normalised_header(names: list[str]) -> list[str]:
     return [normalise_name(n.lstrip("\ufeff")) for n in names]
 

@@ -32,9 +32,11 @@ def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _cell(col: Column, present: set[str]) -> str:
+def _cell(col: Column, present: set[str], untrimmed: frozenset[str]) -> str:
     if col.name not in present:
         return "CAST(NULL AS VARCHAR)"
+    if col.name in untrimmed:
+        return f"NULLIF({q(col.name)}, '')"  # no cell can start or end with a space
     return f"NULLIF(trim({q(col.name)}), '')"
 
 
@@ -143,7 +145,11 @@ def _faults(
 
 
 def staging_sql(
-    table: Table, source: str, present: set[str], flagged_ids: str | None = None
+    table: Table,
+    source: str,
+    present: set[str],
+    flagged_ids: str | None = None,
+    untrimmed: frozenset[str] = frozenset(),
 ) -> str:
     """SELECT producing the staged rows of `source` (a registered Arrow table).
 
@@ -152,9 +158,13 @@ def staging_sql(
     columns: for each column its first failing check, in contract order. A clean row (the
     usual case) is told apart by one CASE over every check; the list of faults is built
     for faulty rows only. `flagged_ids`: the temp table of patient ids that look like
-    identifiers (analytics.ingest.patient_ids.flag_rows).
+    identifiers (analytics.ingest.patient_ids.flag_rows). `untrimmed`: columns none of
+    whose text holds a space or a non-ASCII byte (analytics.ingest.readers.spaceless_columns),
+    whose cells need no trim (trimming every cell was a third of the step's time).
     """
-    cell_sql = ", ".join(f"{_cell(c, present)} AS {q('c_' + c.name)}" for c in table.columns)
+    cell_sql = ", ".join(
+        f"{_cell(c, present, untrimmed)} AS {q('c_' + c.name)}" for c in table.columns
+    )
     parsed_sql = ", ".join(
         f"{_typed(c, q('c_' + c.name))} AS {q('t_' + c.name)}" for c in table.columns
     )
