@@ -14,11 +14,18 @@ CREATE OR REPLACE TEMP TABLE pq_reports AS
 WITH reported AS (
     SELECT DISTINCT patient_id FROM {complications} WHERE report_date <= $as_of
 ),
+keys AS (
+    -- the integer key of each patient with a report: the as-of join below sorts millions
+    -- of visits by it far faster than by the text id
+    SELECT DISTINCT patient_id, pid
+    FROM pq_visits
+    WHERE last_of_day AND patient_id IN (SELECT patient_id FROM reported)
+),
 day_values AS (
     -- the values in force after the last visit of each day (no grouping needed), of the
     -- patients with a report only (the as-of joins below match within a patient: the
     -- others' visits would only be sorted)
-    SELECT patient_id, visit_date, site, drug_if AS drug, pump_model_if AS pump_model,
+    SELECT pid, visit_date, site, drug_if AS drug, pump_model_if AS pump_model,
            indication_if AS indication, clinician_if AS clinician
     FROM pq_visits
     WHERE last_of_day AND patient_id IN (SELECT patient_id FROM reported)
@@ -65,5 +72,6 @@ SELECT r.report_id, r.patient_id, r.report_date, r.complication, r.category, r.v
            SELECT 1 FROM {visit_ids} v WHERE v.visit_id = r.visit_id) AS unknown_visit
 FROM reports r
 LEFT JOIN matched m USING (report_id)
-ASOF LEFT JOIN day_values d ON d.patient_id = r.patient_id AND r.report_date >= d.visit_date
+LEFT JOIN keys k ON k.patient_id = r.patient_id
+ASOF LEFT JOIN day_values d ON d.pid = k.pid AND r.report_date >= d.visit_date
 ASOF LEFT JOIN surgeries s ON s.patient_id = r.patient_id AND r.report_date >= s.surgery_date
