@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,10 +114,7 @@ def _check_cell_lengths(label: str, data: pa.Table) -> None:
     """
     import pyarrow.compute as pc
 
-    for name in data.column_names:
-        col = data.column(name)
-        if name == LINE or not pa.types.is_string(col.type):
-            continue
+    for name, col in _text_columns(data):
         longest_bytes = pc.max(pc.binary_length(col)).as_py()
         if longest_bytes is None or longest_bytes <= MAX_CELL_CHARS:
             continue  # a character has at least one byte: no cell is too long (no decoding)
@@ -140,14 +138,19 @@ def spaceless_columns(data: pa.Table) -> frozenset[str]:
     all >= 0x80), so their cells need no trim. One vectorised pass over each column's
     data buffers (which may hold bytes outside the cells too: that can only keep a column
     out, never let one in)."""
-    out: set[str] = set()
+    return frozenset(
+        name
+        for name, col in _text_columns(data)
+        if all(_plain_bytes(chunk) for chunk in col.chunks)
+    )
+
+
+def _text_columns(data: pa.Table) -> Iterator[tuple[str, pa.ChunkedArray]]:
+    """The text columns of a table read from a file (its cells; not `_line`)."""
     for name in data.column_names:
         col = data.column(name)
-        if name == LINE or not pa.types.is_string(col.type):
-            continue
-        if all(_plain_bytes(chunk) for chunk in col.chunks):
-            out.add(name)
-    return frozenset(out)
+        if name != LINE and pa.types.is_string(col.type):
+            yield name, col
 
 
 def _plain_bytes(chunk: pa.Array) -> bool:
