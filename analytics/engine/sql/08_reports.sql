@@ -16,7 +16,9 @@ WITH reported AS (
 ),
 keys AS (
     -- the integer key of each patient with a report: the as-of join below sorts millions
-    -- of visits by it far faster than by the text id
+    -- of visits by it far faster than by the text id. The filter is day_values' own:
+    -- scanned again, as taking the keys from day_values made DuckDB keep its rows
+    -- (0.2 s slower at 10M)
     SELECT DISTINCT patient_id, pid
     FROM pq_visits
     WHERE last_of_day AND patient_id IN (SELECT patient_id FROM reported)
