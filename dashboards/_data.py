@@ -78,6 +78,12 @@ WHOLE = Scope("1900-01", "1900-01")
 """The scope of figures that do not depend on it (the sidebar's options)."""
 
 
+def figures(kind: str, src: Source, scope: Scope, extra: tuple[Any, ...], today: dt.date) -> Any:
+    """The figures of a view (kind, scope, extra arguments) of `src` as of `today`, from
+    the cache shared by every session (computed on the first call)."""
+    return _cached(kind, src.db, src.stamp, src.config, src.config_stamp, scope, extra, today)
+
+
 def load(kind: str, *extra: Any, scope: Scope | None = None, src: Source | None = None) -> Any:
     """Page data for the sidebar's scope; raises NoData with a friendly message."""
     src = src or source()
@@ -90,10 +96,8 @@ def load(kind: str, *extra: Any, scope: Scope | None = None, src: Source | None 
     if s is None:
         raise NoData("Choose a period in the sidebar.")
     try:
-        today = dt.date.today()  # the worklist is made as of today: part of the key
-        return _cached(
-            kind, src.db, src.stamp, src.config, src.config_stamp, s, tuple(extra), today
-        )
+        # the worklist is made as of today: part of the key
+        return figures(kind, src, s, tuple(extra), dt.date.today())
     except PumpqiError as exc:
         raise NoData(_friendly(str(exc))) from None
 

@@ -19,6 +19,10 @@ _WIDGET = {"from": "pq_from", "to": "pq_to", "quarter": "pq_quarter", "sharing":
     d: f"pq_{d}" for d in BY_IDS
 }
 DEFAULT_MONTHS = 24
+DEFAULT_WORKLIST_DAYS = 14
+"""The worklist's default window: refills due within this many days of today."""
+DEFAULT_SURVIVAL_BY: str | None = None
+"""Device survival's default curves: the whole programme (no grouping)."""
 
 
 @dataclass(frozen=True)

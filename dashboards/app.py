@@ -12,9 +12,10 @@ import logging
 import os
 
 import _gate
+import _warm
 import streamlit as st
 from _data import WHOLE, NoData, load
-from _state import sidebar, source
+from _state import sharing_only, sidebar, source
 
 st.set_page_config(
     page_title="pumpqi · pump QI dashboard", page_icon=":material/water_drop:", layout="wide"
@@ -57,6 +58,7 @@ except Exception as exc:  # a bug: one line for people, the traceback in the ser
 else:
     st.session_state.pop("pq_nodata", None)
     st.session_state["pq_scope"] = sidebar(options)
+    _warm.start(sharing_only())  # once per server, with PUMPQI_WARM=1: the other default views
 
 src = source()
 if src.db:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.cli.dashboard import streamlit_command, wait_until_healthy
+from analytics.cli.dashboard import WARM_ENV, streamlit_command, wait_until_healthy
 from analytics.ingest.load import ingest_files
 from analytics.spc import add_annotation
 from analytics.store import writer
@@ -66,7 +66,7 @@ def running_dashboard(
     as `pumpqi dashboard` starts it, healthy before it is yielded, stopped afterwards;
     PUMPQI_SHARING_ONLY and the names in `unset` are removed from its environment."""
     port = free_port()
-    env = dict(os.environ, PUMPQI_DB=str(db))
+    env = dict(os.environ, PUMPQI_DB=str(db), **{WARM_ENV: "1"})
     for name in ("PUMPQI_SHARING_ONLY", *unset):
         env.pop(name, None)
     cmd = [*streamlit_command(APP, "127.0.0.1", port), *extra_args]

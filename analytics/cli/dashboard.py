@@ -73,6 +73,13 @@ def check_host(host: str, app_dir: Path) -> bool:
     return True
 
 
+WARM_ENV = "PUMPQI_WARM"
+"""Set to 1 in the server's environment: it computes every page's default view before it
+is asked for, and again when an ingest replaces the database (dashboards/_warm.py)."""
+WARM_READY = "views ready"
+"""In the server's log line when a warm-up is done (benchmarks/crowd.py waits for it)."""
+
+
 def streamlit_command(app: Path, host: str, port: int) -> list[str]:
     """How the dashboard is served. Not after every page: a full garbage collection
     (Streamlit's default; with the figures of a large database in memory it was more than
@@ -104,6 +111,7 @@ def serve(
     with reader(db):
         pass  # a clear error now rather than in the browser
     env = dict(os.environ, PUMPQI_DB=str(db.resolve()))
+    env[WARM_ENV] = "1"
     if config_file:
         env["PUMPQI_CONFIG"] = str(Path(config_file).resolve())
     if login:

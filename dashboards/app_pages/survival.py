@@ -5,12 +5,13 @@ import streamlit as st
 from _data import load, require_data, run_page
 from _draw import figure_table
 from _figcache import draw_shared
+from _state import DEFAULT_SURVIVAL_BY
 from _survival import survival_figure
 
 from analytics.figures.survival import SurvivalFigures
 from analytics.vocabulary import DIMENSION
 
-BY_CHOICES = (None, "site", "drug", "pump_model", "indication")
+BY_CHOICES = (DEFAULT_SURVIVAL_BY, "site", "drug", "pump_model", "indication")
 
 
 def body() -> None:

@@ -8,12 +8,11 @@ import streamlit as st
 from _data import load, require_data, run_page
 from _draw import figure_table, md, not_shared_now
 from _figcache import shared
-from _state import current_scope
+from _state import DEFAULT_WORKLIST_DAYS, current_scope
 
 from analytics.export import csv_bytes
 from analytics.figures import FigureTable, WorklistFigures
 
-DEFAULT_DAYS = 14
 SHOWN = ("patient_id", "status", "risk_class", "days_to_empty", "due_date", "empty_date",
          "drug", "site", "fill_date", "fill_visit_id")  # fmt: skip
 
@@ -22,7 +21,7 @@ def _days_from_url() -> int:
     if "pq_days" not in st.session_state:
         raw = st.query_params.get("days", "")
         st.session_state["pq_days"] = (
-            int(raw) if raw.isdigit() and 1 <= int(raw) <= 365 else DEFAULT_DAYS
+            int(raw) if raw.isdigit() and 1 <= int(raw) <= 365 else DEFAULT_WORKLIST_DAYS
         )
     return int(st.session_state["pq_days"])
 
@@ -39,7 +38,7 @@ def body() -> None:
         "Show refills due within (days)", min_value=1, max_value=365, step=1, key="pq_days",
         help="Pumps whose due date falls within this many days of today.",
     )  # fmt: skip
-    if days != DEFAULT_DAYS:
+    if days != DEFAULT_WORKLIST_DAYS:
         st.query_params["days"] = str(days)
     else:
         st.query_params.pop("days", None)
