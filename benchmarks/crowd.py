@@ -38,7 +38,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from analytics.cli.dashboard import WARM_ENV, WARM_READY, streamlit_command, wait_until_healthy
+from analytics.cli.dashboard import (
+    WARM_ENV,
+    WARM_FAILED,
+    WARM_READY,
+    streamlit_command,
+    wait_until_healthy,
+)
 
 HERE = Path(__file__).resolve().parent
 APP = HERE.parent / "dashboards" / "app.py"
@@ -81,8 +87,11 @@ def wait_for_warm_up(log: Path, timeout_s: float = 600) -> float:
     """Seconds until the server's log says its warm-up is done (dashboards/_warm.py)."""
     start = time.monotonic()
     while time.monotonic() - start < timeout_s:
-        if WARM_READY in log.read_text(errors="replace"):
+        text = log.read_text(errors="replace")
+        if WARM_READY in text:
             return time.monotonic() - start
+        if WARM_FAILED in text:
+            raise SystemExit(f"the server's warm-up failed: {text.strip().splitlines()[-1]}")
         time.sleep(0.2)
     raise TimeoutError("the server's warm-up")
 
@@ -181,12 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     pages = tuple("" if p == "overview" else p for p in args.page) if args.page else PAGES
     warmed = None
     with server(db, args.warm) as (port, pid, log):
-        if args.warm:  # the first load starts the warm-up; then each page as its first visitor
-            first = [(pages[0], load_page(port, pages[0]))]
+        first = [(pages[0], load_page(port, pages[0]))]  # with --warm it starts the warm-up
+        if args.warm:  # then each page as its first visitor after the warm-up
             warmed = wait_for_warm_up(log)
             first += [(p, load_page(port, p)) for p in pages]
-        else:
-            first = [(pages[0], load_page(port, pages[0]))]
         cpu0, t0 = _cpu_seconds(pid), time.monotonic()
         times, errors = crowd(port, args.sessions, args.seconds, args.loads, pages)
         cpu, wall = _cpu_seconds(pid) - cpu0, time.monotonic() - t0
@@ -195,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     values = [t for _, t in times]
     print(f"database {db.name}, {args.sessions} sessions, {len(times)} page loads in {wall:.0f} s, "
           f"{errors} errors")  # fmt: skip
-    print(f"the server's first page load (cold, it starts the warm-up): {first[0][1]:.2f} s")
+    print(
+        f"the server's first page load (cold{', it starts the warm-up' if args.warm else ''}): {first[0][1]:.2f} s"
+    )
     if warmed is not None:
         print(f"warm-up done {warmed:.1f} s later; then each page's first load: " + ", ".join(
             f"{p or 'overview'} {t:.2f} s" for p, t in first[1:]))  # fmt: skip

@@ -57,7 +57,12 @@ class NoData(Exception):
     """The page cannot be drawn; the message says why in the user's words."""
 
 
-@st.cache_data(show_spinner="Computing the figures…", max_entries=256, ttl=6 * 3600)
+CACHE_TTL_SECONDS = 6 * 3600
+"""How long computed figures are kept (the server's warm-up computes the default views
+again when they expire, dashboards/_warm.py)."""
+
+
+@st.cache_data(show_spinner="Computing the figures…", max_entries=256, ttl=CACHE_TTL_SECONDS)
 def _cached(
     kind: str,
     db: str,
@@ -78,7 +83,9 @@ WHOLE = Scope("1900-01", "1900-01")
 """The scope of figures that do not depend on it (the sidebar's options)."""
 
 
-def figures(kind: str, src: Source, scope: Scope, extra: tuple[Any, ...], today: dt.date) -> Any:
+def cached_view(
+    kind: str, src: Source, scope: Scope, extra: tuple[Any, ...], today: dt.date
+) -> Any:
     """The figures of a view (kind, scope, extra arguments) of `src` as of `today`, from
     the cache shared by every session (computed on the first call)."""
     return _cached(kind, src.db, src.stamp, src.config, src.config_stamp, scope, extra, today)
@@ -97,7 +104,7 @@ def load(kind: str, *extra: Any, scope: Scope | None = None, src: Source | None 
         raise NoData("Choose a period in the sidebar.")
     try:
         # the worklist is made as of today: part of the key
-        return figures(kind, src, s, tuple(extra), dt.date.today())
+        return cached_view(kind, src, s, tuple(extra), dt.date.today())
     except PumpqiError as exc:
         raise NoData(_friendly(str(exc))) from None
 

@@ -78,6 +78,8 @@ WARM_ENV = "PUMPQI_WARM"
 is asked for, and again when an ingest replaces the database (dashboards/_warm.py)."""
 WARM_READY = "views ready"
 """In the server's log line when a warm-up is done (benchmarks/crowd.py waits for it)."""
+WARM_FAILED = "no views computed"
+"""In the server's log line when a warm-up could not read the data."""
 
 
 def streamlit_command(app: Path, host: str, port: int) -> list[str]:
@@ -111,7 +113,7 @@ def serve(
     with reader(db):
         pass  # a clear error now rather than in the browser
     env = dict(os.environ, PUMPQI_DB=str(db.resolve()))
-    env[WARM_ENV] = "1"
+    env.setdefault(WARM_ENV, "1")  # PUMPQI_WARM=0 in the environment turns it off
     if config_file:
         env["PUMPQI_CONFIG"] = str(Path(config_file).resolve())
     if login:
