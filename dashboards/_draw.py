@@ -253,6 +253,14 @@ def _text(value: Any, kind: str) -> str:
     return str(value)
 
 
+def _dates_only(col: pd.Series) -> bool:
+    """A date-time column whose every value is at midnight (the dates of the data)."""
+    if not pd.api.types.is_datetime64_any_dtype(col):
+        return False
+    known = col.dropna()
+    return bool((known == known.dt.normalize()).all())
+
+
 def frame_table(df: pd.DataFrame, height: int | None = None, **config: Any) -> None:
     """A plain frame (data-quality tables): readable headers, no 'None'."""
     if df.empty:
@@ -272,6 +280,9 @@ def frame_table(df: pd.DataFrame, height: int | None = None, **config: Any) -> N
             cfg[col] = st.column_config.TextColumn(label)
         elif pd.api.types.is_integer_dtype(shown[col]):
             cfg[col] = st.column_config.NumberColumn(label, format="localized")
+        elif _dates_only(shown[col]):  # a date, not "2024-01-31 00:00:00"
+            shown[col] = shown[col].map(lambda v: None if pd.isna(v) else v.date())
+            cfg[col] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
         else:
             cfg[col] = st.column_config.Column(label)
     kwargs: dict[str, Any] = {"height": height} if height else {}

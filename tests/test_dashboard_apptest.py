@@ -248,3 +248,18 @@ def test_timeline_follows_the_url(app: AppTest, demo_db: Path) -> None:
     spec = json.loads(chart_specs(at)[0])
     assert other in json.dumps(spec["layout"]["title"])
     assert pid
+
+
+def test_plain_tables_show_dates_as_dates(app: AppTest) -> None:
+    """The timeline's fills (dates of the data) show as dates, not '2024-01-31 00:00:00';
+    a time of day (the ingest log's) is kept."""
+    at = app.run()
+    at.switch_page("app_pages/timeline.py").run()
+    ok(at)
+    fills = at.dataframe[0].value
+    dates = fills["fill_date"].dropna()
+    assert len(dates) and all(type(d) is dt.date for d in dates), fills.dtypes
+    at.switch_page("app_pages/quality.py").run()
+    ok(at)
+    log = next(d.value for d in at.dataframe if "ingested_at" in d.value.columns)
+    assert pd.api.types.is_datetime64_any_dtype(log["ingested_at"]), log.dtypes
