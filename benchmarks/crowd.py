@@ -42,6 +42,7 @@ from analytics.cli.dashboard import (
     WARM_ENV,
     WARM_FAILED,
     WARM_READY,
+    stop_server,
     streamlit_command,
     wait_until_healthy,
 )
@@ -76,11 +77,7 @@ def server(db: Path, warm: bool = True, wait_s: float = 120) -> Iterator[tuple[i
                 raise SystemExit("the dashboard did not start")
             yield port, proc.pid, log
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_server(proc)
 
 
 def wait_for_warm_up(log: Path, timeout_s: float = 600) -> float:

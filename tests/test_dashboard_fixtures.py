@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.cli.dashboard import WARM_ENV, streamlit_command, wait_until_healthy
+from analytics.cli.dashboard import WARM_ENV, stop_server, streamlit_command, wait_until_healthy
 from analytics.ingest.load import ingest_files
 from analytics.spc import add_annotation
 from analytics.store import writer
@@ -78,8 +78,4 @@ def running_dashboard(
             pytest.fail(f"the dashboard did not start:\n{out[-2000:]}")
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)

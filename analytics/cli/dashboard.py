@@ -126,12 +126,17 @@ def serve(
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
         return 0
+
+
+def stop_server(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """Stop a dashboard server: asked first, killed after `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def wait_until_healthy(
