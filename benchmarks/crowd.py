@@ -199,9 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     values = [t for _, t in times]
     print(f"database {db.name}, {args.sessions} sessions, {len(times)} page loads in {wall:.0f} s, "
           f"{errors} errors")  # fmt: skip
-    print(
-        f"the server's first page load (cold{', it starts the warm-up' if args.warm else ''}): {first[0][1]:.2f} s"
-    )
+    how = "cold, it starts the warm-up" if args.warm else "cold"
+    print(f"the server's first page load ({how}): {first[0][1]:.2f} s")
     if warmed is not None:
         print(f"warm-up done {warmed:.1f} s later; then each page's first load: " + ", ".join(
             f"{p or 'overview'} {t:.2f} s" for p, t in first[1:]))  # fmt: skip
